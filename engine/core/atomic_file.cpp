@@ -1,0 +1,52 @@
+#include "engine/core/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/core/error.h"
+
+namespace sp {
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  namespace fs = std::filesystem;
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw_bad_input(path, std::string("cannot open for writing (") + std::strerror(errno) + ")");
+      write(out);
+      out.flush();
+      if (!out) throw_bad_input(path, "write failed (disk full?)");
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw_bad_input(path, "cannot rename temporary file: " + ec.message());
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
+  }
+}
+
+void write_text_atomic(const std::string& path, std::string_view text) {
+  write_file_atomic(path, [&](std::ostream& out) { out.write(text.data(), std::streamsize(text.size())); });
+}
+
+std::string read_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw_bad_input(path, "no such file");
+  if (fs::is_directory(path, ec)) throw_bad_input(path, "is a folder, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_bad_input(path, std::string("cannot open (") + std::strerror(errno) + ")");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace sp

@@ -1,0 +1,19 @@
+#pragma once
+// Every output file is written to a temporary name beside its destination and renamed
+// into place, so a killed run never leaves a half-written file.
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+namespace sp {
+
+// Calls write(stream) on "<path>.tmp-<pid>" and renames it to path; removes the temporary
+// and rethrows if write throws. Throws a BadInput error if the folder cannot be written.
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
+void write_text_atomic(const std::string& path, std::string_view text);
+
+// Reads a whole file; BadInput error naming the file if it cannot be read.
+std::string read_file(const std::string& path);
+
+}  // namespace sp

@@ -1,0 +1,29 @@
+#pragma once
+// Image files (PNG, JPEG, BMP, TGA... through stb_image) to and from float images.
+#include <string>
+
+#include "engine/core/image.h"
+
+namespace sp {
+
+struct ImageInfo {
+  int width = 0, height = 0, channels = 0;
+};
+
+// Header only (no pixel decode). BadInput naming the file if it is not a readable image.
+ImageInfo read_image_info(const std::string& path);
+// Decodes to float [0, 1] with the file's channel count (1-4) unless `channels` > 0 forces it.
+Image load_image(const std::string& path, int channels = 0);
+// 8-bit PNG (values clamped to [0, 1] and rounded), written atomically. 1, 3 or 4 channels.
+void save_png(const std::string& path, const Image& image);
+// 16-bit grayscale PNG of values in [0, 1] (for depth maps and masks that need range).
+void save_png16(const std::string& path, const Image& image);
+
+// Area-average resampling to any smaller (or equal) size, as image libraries do for
+// downscaling: each output pixel averages the input area it covers. Upscaling falls back
+// to bilinear.
+Image resize_image(const Image& image, int width, int height);
+// Composites an RGBA image over a solid background colour, returning RGB.
+Image composite_rgba(const Image& rgba, float r, float g, float b);
+
+}  // namespace sp

@@ -1,0 +1,65 @@
+#pragma once
+// A posed image collection with its sparse-view split, whatever format it came from
+// (COLMAP text/binary, LLFF, Blender/nerfstudio transforms; more formats plug in through
+// engine/io). Cameras are in the engine's convention (engine/core/camera.h), already
+// scaled to the working resolution and undistorted; images are decoded lazily, resized
+// once, and kept in a bounded cache.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/camera.h"
+#include "engine/core/image.h"
+
+namespace sp {
+
+// Points from structure-from-motion (or a synthetic stand-in) to initialize Gaussians.
+struct PointCloud {
+  std::vector<float> xyz;    // N x 3
+  std::vector<float> rgb;    // N x 3 in [0, 1]
+  // Per point, the dataset view indices that observed it; empty when the source has no
+  // tracks that map to views (then has_tracks is false).
+  std::vector<std::vector<int>> tracks;
+  bool has_tracks = false;
+  size_t size() const { return xyz.size() / 3; }
+};
+
+struct DatasetOptions {
+  int downscale = 0;         // divide the image size by this; 0 = automatic (see resolution)
+  int resolution = 0;        // longest side in pixels; 0 = keep (after downscale)
+  int train_views = 0;       // N sparse training views by the dataset's protocol; 0 = all non-test
+  std::vector<int> train_ids;  // explicit split (overrides train_views)
+  std::vector<int> test_ids;
+  size_t cache_bytes = size_t(2) << 30;  // bound on decoded images held in memory
+  bool white_background = true;          // what transparent (RGBA) images are composited on
+};
+
+class Dataset {
+ public:
+  // Detects the format at `path` and loads cameras, split and points (not pixels).
+  // Throws BadInput naming the offending file on any problem.
+  static Dataset load(const std::string& path, const DatasetOptions& options = {});
+
+  std::string root;                 // the path given to load()
+  std::string format;               // "colmap", "llff", "blender", ...
+  std::string protocol;             // which split rule was applied, in words
+  std::vector<Camera> cameras;      // one per view, sorted by image name
+  std::vector<std::string> image_paths;
+  std::vector<int> train_ids, test_ids;
+  PointCloud points;                // already restricted to what the train views may see
+  bool points_from_train_views_only = false;  // tracks were used to filter the points
+
+  size_t size() const { return cameras.size(); }
+  // RGB float image of view i at cameras[i]'s size (decoded, undistorted and resized once,
+  // then cached). Thread-safe.
+  Image image(int view) const;
+  // INRIA's "cameras_extent": 1.1 x the largest distance of a train camera from their mean.
+  float scene_extent() const;
+
+  struct ImageSource;  // how pixels are produced (private to engine/io)
+  std::shared_ptr<ImageSource> source;
+};
+
+}  // namespace sp
