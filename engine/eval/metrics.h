@@ -1,0 +1,30 @@
+#pragma once
+// Image quality metrics for evaluation, on float images in [0, 1] (data range 1), with
+// the conventions of the published sparse-view numbers (scikit-image / pytorch-msssim).
+#include "engine/core/image.h"
+
+namespace sp {
+
+// Mean squared error over all pixels and channels; with a mask (1 channel, or channel 0
+// of a multi-channel image, same width and height) over the pixels where mask > 0.5 only.
+// BadInput if the sizes differ or the mask selects no pixel.
+double mse(const Image& a, const Image& b, const Image* mask = nullptr);
+
+// 10 log10(1 / mse); +inf for identical images.
+double psnr(const Image& a, const Image& b, const Image* mask = nullptr);
+
+// Mean SSIM (Wang et al. 2004) with an 11x11 Gaussian window (sigma 1.5, taps at -5..5,
+// normalized), C1 = 0.01^2, C2 = 0.03^2, population (not sample) covariances, computed per
+// channel and averaged over channels.
+//
+// Border convention (evaluation): the SSIM map is averaged only over pixels whose whole
+// window lies inside the image, i.e. the (W-10) x (H-10) 'valid' region. This is exactly
+// scikit-image's structural_similarity(a, b, channel_axis=2, data_range=1,
+// gaussian_weights=True, sigma=1.5, use_sample_covariance=False) (it filters with
+// reflection, then crops pad = 5 pixels from every side, so padding never enters the
+// mean) and pytorch-msssim's ssim() ('valid' convolution). The training loss uses a
+// different convention (zero padding, whole map): see engine/train/losses.h.
+// Computed in double. BadInput if the sizes differ or the image is smaller than 11x11.
+double ssim(const Image& a, const Image& b);
+
+}  // namespace sp
