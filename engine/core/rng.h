@@ -14,6 +14,7 @@ class Rng {
   // Integer in [0, n).
   int index(int n) { return std::uniform_int_distribution<int>(0, n - 1)(engine_); }
   std::mt19937_64& engine() { return engine_; }
+  const std::mt19937_64& engine() const { return engine_; }
 
  private:
   std::mt19937_64 engine_;

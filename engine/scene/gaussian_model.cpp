@@ -32,7 +32,10 @@ void keep_rows(std::vector<T>& v, size_t width, const std::vector<bool>& keep) {
 }
 template <class T>
 void append_row(std::vector<T>& dst, const std::vector<T>& src, size_t width, size_t row) {
-  dst.insert(dst.end(), src.begin() + std::ptrdiff_t(row * width), src.begin() + std::ptrdiff_t((row + 1) * width));
+  // src may be dst (a Gaussian appended to its own model): index, never hold iterators.
+  const size_t at = dst.size();
+  dst.resize(at + width);
+  for (size_t k = 0; k < width; ++k) dst[at + k] = src[row * width + k];
 }
 }  // namespace
 

@@ -1,0 +1,22 @@
+#pragma once
+// A small scene with exact ground truth for training tests: a "true" Gaussian model is
+// rendered by the CPU rasterizer from cameras on a ring around it, and written as a COLMAP
+// text model (PINHOLE cameras, poses, points = the true means seen by every view) with PNG
+// images, the layout `sparsplat recon` reads.
+#include <string>
+
+#include "engine/scene/gaussian_model.h"
+
+namespace sp::test {
+
+struct SyntheticSceneOptions {
+  int views = 12;
+  int width = 96, height = 72;
+  int gaussians = 300;
+  unsigned seed = 7;
+};
+
+// Writes the scene under `dir` (images/, sparse/0/*.txt) and returns the true model.
+GaussianModel write_synthetic_colmap_scene(const std::string& dir, const SyntheticSceneOptions& options = {});
+
+}  // namespace sp::test

@@ -1,0 +1,174 @@
+// sparsplat recon: dataset -> trained Gaussians, test-view renders and metrics.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/error.h"
+#include "engine/core/log.h"
+#include "engine/core/parallel.h"
+#include "engine/core/progress.h"
+#include "engine/eval/metrics.h"
+#include "engine/io/cameras_json.h"
+#include "engine/io/image_io.h"
+#include "engine/scene/initialization.h"
+#include "engine/scene/model_ply.h"
+#include "engine/train/trainer.h"
+#include "tools/sparsplat/common.h"
+
+namespace sp::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<ViewScore> render_and_score(Rasterizer& rasterizer, const Dataset& data, const GaussianModel& model,
+                                        const RenderOptions& ro, const std::string& out_dir) {
+  std::vector<ViewScore> scores;
+  if (!out_dir.empty()) {
+    fs::create_directories(fs::path(out_dir) / "renders");
+    fs::create_directories(fs::path(out_dir) / "gt");
+  }
+  for (int id : data.test_ids) {
+    const Camera& cam = data.cameras[size_t(id)];
+    const RenderOutput out = rasterizer.forward(cam, params_of(model), ro);
+    const Image gt = data.image(id);
+    scores.push_back({cam.name, psnr(out.color, gt), ssim(out.color, gt)});
+    if (!out_dir.empty()) {
+      save_png((fs::path(out_dir) / "renders" / png_name(cam.name)).string(), out.color);
+      save_png((fs::path(out_dir) / "gt" / png_name(cam.name)).string(), gt);
+    }
+  }
+  return scores;
+}
+
+std::string split_json(const Dataset& data) {
+  nlohmann::ordered_json j;
+  j["dataset"] = fs::absolute(data.root).lexically_normal().string();
+  j["format"] = data.format;
+  j["protocol"] = data.protocol;
+  j["train_ids"] = data.train_ids;
+  j["test_ids"] = data.test_ids;
+  std::vector<std::string> train_names, test_names;
+  for (int i : data.train_ids) train_names.push_back(data.cameras[size_t(i)].name);
+  for (int i : data.test_ids) test_names.push_back(data.cameras[size_t(i)].name);
+  j["train_images"] = train_names;
+  j["test_images"] = test_names;
+  return j.dump(2);
+}
+
+}  // namespace
+
+int run_recon(const ReconArgs& args) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const glm::vec3 background = parse_background(args.background, "--background");
+  if (args.output.empty()) throw_bad_input("--output", "is empty");
+  if (fs::exists(args.output) && !fs::is_directory(args.output))
+    throw_bad_input(args.output, "exists and is not a folder");
+  if (!args.resume.empty() && !fs::is_regular_file(args.resume)) throw_bad_input(args.resume, "no such checkpoint file");
+
+  Dataset data = load_dataset(args.data);
+  // Decode every image the run will use now, so a corrupt file fails before any output.
+  for (int id : data.train_ids) (void)data.image(id);
+  if (!args.skip_test_renders)
+    for (int id : data.test_ids) (void)data.image(id);
+  log_info("dataset: " + data.format + ", " + std::to_string(data.size()) + " views at " +
+           std::to_string(data.cameras[0].width) + "x" + std::to_string(data.cameras[0].height) + ", " +
+           std::to_string(data.train_ids.size()) + " train / " + std::to_string(data.test_ids.size()) + " test (" +
+           data.protocol + ")");
+
+  InitOptions init;
+  init.sh_degree = args.sh_degree;
+  init.random_points = args.init_points;
+  init.seed = args.seed;
+  std::string init_used = args.init;
+  if (init_used == "auto") init_used = data.points.size() >= 4 ? "sfm" : "random";
+  if (init_used == "sfm" && data.points.size() < 4)
+    throw_bad_input(data.root, data.points_from_train_views_only || args.data.train_views > 0
+                                   ? "no SfM points seen by two train views; use --init random"
+                                   : "the dataset has no SfM points; use --init random");
+  GaussianModel initial = gaussians_from_points(
+      init_used == "sfm" ? data.points : random_points_in_view_volume(data, init), init);
+  log_info("init: " + std::to_string(initial.size()) + " Gaussians from " +
+           (init_used == "sfm" ? "SfM points" : "random points in the train views' frusta"));
+
+  fs::create_directories(args.output);
+  const fs::path out(args.output);
+  write_json_file((out / "split.json").string(), split_json(data));
+
+  auto rasterizer = make_cpu_rasterizer();
+  TrainOptions to;
+  to.iterations = args.iterations;
+  to.seed = args.seed;
+  to.sh_degree = args.sh_degree;
+  to.background = background;
+  to.random_background = args.random_background;
+  to.checkpoint_interval = args.checkpoint_interval;
+  to.checkpoint_dir = (out / "checkpoints").string();
+  to.densify.max_gaussians = args.max_gaussians;
+  if (args.no_densify) to.densify_until = 0;
+
+  RenderOptions eval_ro;
+  eval_ro.background = background;
+  eval_ro.sh_degree = 0;
+  Scores initial_scores;
+  if (!args.skip_test_renders && !data.test_ids.empty())
+    initial_scores = summarize(render_and_score(*rasterizer, data, initial, eval_ro, ""));
+
+  Trainer trainer(data, std::move(initial), to, *rasterizer);
+  if (!args.resume.empty()) {
+    trainer.load_checkpoint(args.resume);
+    log_info("resumed from " + args.resume + " at iteration " + std::to_string(trainer.iteration()));
+  }
+  const long first = trainer.iteration();
+  ProgressLine progress("train", to.iterations);
+  const auto train_start = std::chrono::steady_clock::now();
+  trainer.run([&](const StepStats& s) {
+    char detail[160];
+    std::snprintf(detail, sizeof detail, "loss %.4f PSNR %.2f | %zu Gaussians", s.loss_ema, s.psnr, s.gaussians);
+    progress.update(s.iteration, detail);
+  });
+  const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+  progress.finish(std::to_string(trainer.model().size()) + " Gaussians");
+
+  trainer.save_checkpoint((fs::create_directories(out / "checkpoints"), out / "checkpoints" / "last.bin").string());
+  write_gaussian_ply((out / "point_cloud.ply").string(), trainer.model());
+  write_cameras_json((out / "cameras.json").string(), data.cameras);
+
+  Scores scores;
+  eval_ro.sh_degree = trainer.active_sh_degree();
+  if (!args.skip_test_renders && !data.test_ids.empty())
+    scores = summarize(render_and_score(*rasterizer, data, trainer.model(), eval_ro, (out / "test").string()));
+
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const long trained = trainer.iteration() - first;
+  nlohmann::ordered_json extra_run = {
+      {"iterations", trainer.iteration()},
+      {"iterations_this_run", trained},
+      {"train_seconds", train_seconds},
+      {"seconds_per_iteration", trained > 0 ? train_seconds / double(trained) : 0.0},
+      {"wall_seconds", wall},
+      {"gaussians", trainer.model().size()},
+      {"sh_degree", trainer.active_sh_degree()},
+      {"threads", thread_count()},
+      {"init", init_used},
+      {"seed", args.seed},
+      {"resolution", {data.cameras[0].width, data.cameras[0].height}},
+      {"train_views", data.train_ids.size()},
+      {"test_views", data.test_ids.size()},
+      {"initial_mean", {{"psnr", initial_scores.mean_psnr}, {"ssim", initial_scores.mean_ssim}}}};
+  std::vector<std::pair<std::string, std::string>> extra;
+  for (auto it = extra_run.begin(); it != extra_run.end(); ++it) extra.emplace_back(it.key(), it.value().dump());
+  write_json_file((out / "metrics.json").string(), scores_json(scores, extra));
+
+  if (!scores.views.empty()) {
+    print_scores(scores);
+    std::printf("untrained model: PSNR %.3f  SSIM %.4f\n", initial_scores.mean_psnr, initial_scores.mean_ssim);
+  }
+  std::printf("%ld iterations in %.1f s (%.3f s/iteration), %zu Gaussians -> %s\n", trained, train_seconds,
+              trained > 0 ? train_seconds / double(trained) : 0.0, trainer.model().size(),
+              (out / "point_cloud.ply").string().c_str());
+  return 0;
+}
+
+}  // namespace sp::cli
