@@ -27,11 +27,15 @@ struct PointCloud {
 };
 
 struct DatasetOptions {
-  int downscale = 0;         // divide the image size by this; 0 = automatic (see resolution)
-  int resolution = 0;        // longest side in pixels; 0 = keep (after downscale)
+  // Image size: downscale N divides the full size (INRIA's rounding: round(w / N)), taking the
+  // capture's pre-shrunk images_N/ folder when it exists (LLFF protocol: images_8); then
+  // resolution R caps the longest side at R. Both 0 (automatic): full size (or the finest
+  // images_N/ when there is no images/), longest side capped at 1600 as INRIA does.
+  int downscale = 0;
+  int resolution = 0;
   int train_views = 0;       // N sparse training views by the dataset's protocol; 0 = all non-test
-  std::vector<int> train_ids;  // explicit split (overrides train_views)
-  std::vector<int> test_ids;
+  std::vector<int> train_ids{};  // explicit split (overrides train_views)
+  std::vector<int> test_ids{};
   size_t cache_bytes = size_t(2) << 30;  // bound on decoded images held in memory
   bool white_background = true;          // what transparent (RGBA) images are composited on
 };
@@ -50,15 +54,23 @@ class Dataset {
   std::vector<int> train_ids, test_ids;
   PointCloud points;                // already restricted to what the train views may see
   bool points_from_train_views_only = false;  // tracks were used to filter the points
+  // Per view (near, far) scene depth bounds when the format has them (LLFF's
+  // poses_bounds.npy); empty otherwise.
+  std::vector<glm::vec2> depth_bounds;
+  // Typical view-space depth range of the scene (LLFF bounds, or percentiles of the SfM
+  // points' depths); 0 when unknown. Random initialization samples inside it.
+  float near_depth = 0.0f, far_depth = 0.0f;
 
   size_t size() const { return cameras.size(); }
   // RGB float image of view i at cameras[i]'s size (decoded, undistorted and resized once,
   // then cached). Thread-safe.
   Image image(int view) const;
+  // The same pixels without a copy (the cache may drop its reference; this one stays valid).
+  std::shared_ptr<const Image> image_ptr(int view) const;
   // INRIA's "cameras_extent": 1.1 x the largest distance of a train camera from their mean.
   float scene_extent() const;
 
-  struct ImageSource;  // how pixels are produced (private to engine/io)
+  struct ImageSource;  // how pixels are produced (defined in dataset.cpp)
   std::shared_ptr<ImageSource> source;
 };
 

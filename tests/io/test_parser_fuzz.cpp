@@ -1,0 +1,88 @@
+// Every parser of engine/io given the empty input, prefixes of a small valid file and
+// seeded random mutations: each call must succeed or throw BadInput, never crash, hang,
+// throw something else or make a single allocation above 64 MiB (tests/io/alloc_limit.cpp).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "engine/io/blender.h"
+#include "engine/io/colmap.h"
+#include "engine/io/image_io.h"
+#include "engine/io/llff.h"
+#include "engine/io/npy.h"
+#include "support/fuzz.h"
+#include "support/synthetic_colmap.h"
+#include "support/test_support.h"
+
+namespace sp {
+namespace {
+
+const ColmapModel& model() {
+  static const ColmapModel m = test::synthetic_colmap_model({.images = 4, .points = 12, .width = 32, .height = 24, .mixed_models = true});
+  return m;
+}
+
+void report(const char* what, const test::FuzzStats& s) {
+  std::printf("[fuzz] %-22s %5zu calls: %5zu accepted, %5zu rejected, slowest %.4f s\n", what, s.calls, s.accepted,
+              s.rejected, s.slowest_seconds);
+}
+
+TEST(ParserFuzz, ColmapBinary) {
+  auto s = test::fuzz_parser(encode_colmap_cameras_bin(model().cameras),
+                             [](const std::string& b) { parse_colmap_cameras_bin(b, "cameras.bin"); }, {.mutations = 600, .seed = 1});
+  report("cameras.bin", s);
+  s = test::fuzz_parser(encode_colmap_images_bin(model().images),
+                        [](const std::string& b) { parse_colmap_images_bin(b, "images.bin"); }, {.mutations = 600, .seed = 2});
+  report("images.bin", s);
+  s = test::fuzz_parser(encode_colmap_points_bin(model().points),
+                        [](const std::string& b) { parse_colmap_points_bin(b, "points3D.bin"); }, {.mutations = 600, .seed = 3});
+  report("points3D.bin", s);
+}
+
+TEST(ParserFuzz, ColmapText) {
+  // The converted cameras too: colmap_intrinsics must also reject, not crash, on odd values.
+  auto s = test::fuzz_parser(encode_colmap_cameras_txt(model().cameras), [](const std::string& b) {
+    for (const auto& c : parse_colmap_cameras_txt(b, "cameras.txt")) colmap_intrinsics(c, "cameras.txt");
+  }, {.mutations = 600, .seed = 4});
+  report("cameras.txt", s);
+  s = test::fuzz_parser(encode_colmap_images_txt(model().images), [](const std::string& b) {
+    for (const auto& im : parse_colmap_images_txt(b, "images.txt")) {
+      Camera c;
+      set_colmap_pose(c, im, "images.txt");
+    }
+  }, {.mutations = 600, .seed = 5});
+  report("images.txt", s);
+  s = test::fuzz_parser(encode_colmap_points_txt(model().points),
+                        [](const std::string& b) { parse_colmap_points_txt(b, "points3D.txt"); }, {.mutations = 600, .seed = 6});
+  report("points3D.txt", s);
+}
+
+TEST(ParserFuzz, PosesBounds) {
+  std::vector<double> rows;
+  for (int i = 0; i < 2; ++i) {
+    const double r[17] = {0, 1, 0, 0.5 * i, 300, -1, 0, 0, 1, 400, 0, 0, 1, 3, 500, 2, 40};
+    rows.insert(rows.end(), r, r + 17);
+  }
+  const std::string valid = encode_npy({2, 17}, rows.data());
+  ASSERT_EQ(parse_poses_bounds(parse_npy(valid, "pb"), "pb").size(), 2u);
+  const auto s = test::fuzz_parser(valid, [](const std::string& b) { parse_poses_bounds(parse_npy(b, "pb.npy"), "pb.npy"); },
+                                   {.mutations = 800, .seed = 7});
+  report("poses_bounds.npy", s);
+}
+
+TEST(ParserFuzz, TransformsJson) {
+  const std::string dir = test::temp_dir("fuzz-json");
+  std::filesystem::create_directories(dir + "/train");
+  save_png(dir + "/train/r_0.png", Image(6, 4, 4, 1.0f));
+  save_png(dir + "/train/r_1.png", Image(6, 4, 3, 0.5f));
+  const std::string valid = R"({"camera_angle_x": 0.69, "fl_y": 7.5, "k1": 0.01,
+    "frames": [{"file_path": "./train/r_0", "transform_matrix": [[1,0,0,0],[0,1,0,0],[0,0,1,4],[0,0,0,1]]},
+               {"file_path": "train/r_1.png", "w": 6, "h": 4, "transform_matrix": [[0,-1,0,1],[1,0,0,2],[0,0,1,3]]}]})";
+  const std::string where = dir + "/transforms.json";
+  ASSERT_EQ(parse_transforms(valid, where).size(), 2u);
+  const auto s = test::fuzz_parser(valid, [&](const std::string& b) { parse_transforms(b, where); }, {.mutations = 800, .seed = 8});
+  report("transforms.json", s);
+}
+
+}  // namespace
+}  // namespace sp
