@@ -45,7 +45,10 @@ struct RenderOptions {
   float near_plane = 0.2f;              // Gaussians with view-space z <= near are culled
 };
 
-struct RenderState;  // backend-private data the backward pass reuses
+// Backend-private data the backward pass reuses; each backend derives its own.
+struct RenderState {
+  virtual ~RenderState() = default;
+};
 
 struct RenderOutput {
   Image color;                 // 3 channels
