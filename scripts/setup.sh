@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   cmake ninja-build g++ pkg-config
-  libglm-dev libstb-dev nlohmann-json3-dev libcli11-dev libnanoflann-dev
+  libglm-dev libstb-dev nlohmann-json3-dev libcli11-dev libnanoflann-dev libtinyobjloader-dev
   libgtest-dev libbenchmark-dev
   python3-numpy python3-skimage   # independent PSNR/SSIM reference for the metric tests
 )

@@ -20,6 +20,7 @@
 #include "engine/io/image_header.h"
 #include "engine/io/image_io.h"
 #include "engine/io/llff.h"
+#include "engine/io/spare.h"
 #include "engine/io/undistort.h"
 #include "engine/scene/dataset_split.h"
 #include "engine/scene/image_cache.h"
@@ -102,6 +103,19 @@ std::shared_ptr<const Image> Dataset::image_ptr(int view) const {
 
 Image Dataset::image(int view) const { return *image_ptr(view); }
 
+Image Dataset::mask(int view) const {
+  if (view < 0 || size_t(view) >= size())
+    throw_bad_input(root, "view " + std::to_string(view) + " is out of range (the dataset has " + std::to_string(size()) +
+                              " views)");
+  if (mask_paths.empty() || mask_paths[size_t(view)].empty()) return {};
+  const Image file = load_image(mask_paths[size_t(view)]);
+  Image m(file.width, file.height, 1);
+  for (size_t p = 0; p < m.pixel_count(); ++p) m.pixels[p] = file.pixels[p * size_t(file.channels)];
+  const Camera& c = cameras[size_t(view)];
+  if (m.width != c.width || m.height != c.height) m = resize_image(m, c.width, c.height);
+  return m;
+}
+
 float Dataset::scene_extent() const {
   std::vector<int> ids = train_ids;
   if (ids.empty())
@@ -137,6 +151,7 @@ struct Loaded {
   Split split;                // the protocol's split
   double downscale = 1;       // still to apply to the files' size
   std::string note;           // where the images came from, for the log
+  std::vector<std::string> masks;  // per view ("" = none); empty when the format has no masks
 };
 
 std::string find_colmap_dir(const std::string& root) {
@@ -212,6 +227,40 @@ std::vector<std::string> match_colmap_images(const std::vector<std::string>& nam
                                      std::to_string(files.size()) + " images)");
 }
 
+// The split a SpaRe split file gives: train = the first N input views (N = --train-views),
+// or every non-test view when N = 0.
+Split split_from_spare_json(const SpareSplit& sp, int n, int train_views, const std::string& file,
+                            const std::string& scene) {
+  const auto list = [](const std::vector<int>& ids) {
+    std::string t = "[";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i) t += ", ";
+      t += std::to_string(ids[i]);
+    }
+    return t + "]";
+  };
+  Split split;
+  const auto& in = sp.input_views;
+  split.test = sp.test_views;
+  for (int id : split.test)
+    if (id < 0 || id >= n) throw_bad_input(file, "test view " + std::to_string(id) + " is out of range (0.." + std::to_string(n - 1) + ")");
+  if (train_views > 0) {
+    if (size_t(train_views) > in.size())
+      throw_bad_input(file, "scene '" + scene + "' has " + std::to_string(in.size()) + " input views; " +
+                                std::to_string(train_views) + " train views were asked for");
+    split.train.assign(in.begin(), in.begin() + train_views);
+    for (int id : split.train)
+      if (id < 0 || id >= n) throw_bad_input(file, "input view " + std::to_string(id) + " is out of range (0.." + std::to_string(n - 1) + ")");
+    split.protocol = "SpaRe split of " + file + ": train = the first " + std::to_string(train_views) +
+                     " input views " + list(split.train) + ", test = its test views";
+  } else {
+    for (int i = 0; i < n; ++i)
+      if (std::find(split.test.begin(), split.test.end(), i) == split.test.end()) split.train.push_back(i);
+    split.protocol = "SpaRe split of " + file + ": test = its test views, train = all other views";
+  }
+  return split;
+}
+
 Loaded load_colmap(const std::string& root, const std::string& model_dir, const DatasetOptions& opt) {
   const ColmapModel model = read_colmap_model(model_dir);
   Loaded L;
@@ -253,7 +302,16 @@ Loaded load_colmap(const std::string& root, const std::string& model_dir, const 
       log_warn(model.points_file + ": " + std::to_string(unmapped) + " track entries name images that " +
                model.images_file + " lacks; ignored");
   }
-  L.split = holdout_split(int(L.views.size()), opt.train_views, root);
+  // A split.json naming one scene (the synthetic generator writes one beside its COLMAP
+  // output) gives the protocol; otherwise the LLFF/Mip-NeRF hold-out rule.
+  if (const fs::path split_file = fs::path(root) / "split.json"; is_file(split_file)) {
+    const auto scenes = read_spare_split(split_file.string());
+    if (scenes.size() != 1) throw_bad_input(split_file.string(), "expected exactly one scene in the split file");
+    L.split = split_from_spare_json(scenes.begin()->second, int(L.views.size()), opt.train_views, split_file.string(),
+                                    scenes.begin()->first);
+  } else {
+    L.split = holdout_split(int(L.views.size()), opt.train_views, root);
+  }
   return L;
 }
 
@@ -340,14 +398,111 @@ Loaded load_blender(const std::string& root, const DatasetOptions& opt) {
   return L;
 }
 
+// DTU / SpaRe: cameras from pos_XXX.txt, images cam_XXX_L_0000.png / rect_XXX_L_r5000.png,
+// masks from mask/; split from the scene's split JSON (train = the first N input views),
+// else DTU's sparse-view protocol for 49+ views, else the LLFF hold-out rule.
+Loaded load_spare(const std::string& root, const std::string& scene_dir, const DatasetOptions& opt) {
+  const SpareScene s = read_spare_scene(scene_dir);
+  Loaded L;
+  L.format = "spare";
+  L.downscale = opt.downscale > 0 ? opt.downscale : 1;
+  size_t masks = 0;
+  for (const SpareView& v : s.views) {
+    View w;
+    w.camera = v.camera;
+    w.path = v.image_path;
+    L.views.push_back(std::move(w));
+    L.masks.push_back(v.mask_path);
+    masks += !v.mask_path.empty();
+  }
+  if (masks == 0) L.masks.clear();
+  const int n = int(L.views.size());
+  const auto list = [](const std::vector<int>& ids) {
+    std::string t = "[";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i) t += ", ";
+      t += std::to_string(ids[i]);
+    }
+    return t + "]";
+  };
+  Split split;
+  if (s.has_split) {
+    split = split_from_spare_json(s.split, n, opt.train_views, s.split_file, s.name);
+  } else if (n >= 49) {
+    // DTU (RegNeRF): train = first N of these, test = views 0..48 in neither list.
+    static const std::vector<int> kTrain = {25, 22, 28, 40, 44, 48, 0, 8, 13};
+    static const std::vector<int> kExcluded = {3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 36, 37, 38, 39};
+    if (opt.train_views > int(kTrain.size()))
+      throw_bad_input(root, "the DTU protocol has 9 train views; " + std::to_string(opt.train_views) + " were asked for");
+    for (int i = 0; i < 49; ++i)
+      if (std::find(kTrain.begin(), kTrain.end(), i) == kTrain.end() &&
+          std::find(kExcluded.begin(), kExcluded.end(), i) == kExcluded.end())
+        split.test.push_back(i);
+    if (opt.train_views > 0) {
+      split.train.assign(kTrain.begin(), kTrain.begin() + opt.train_views);
+      split.protocol = "DTU protocol: train = " + list(split.train) + ", test = the 25 views of 0..48 in neither list";
+    } else {
+      for (int i = 0; i < n; ++i)
+        if (std::find(split.test.begin(), split.test.end(), i) == split.test.end()) split.train.push_back(i);
+      split.protocol = "DTU protocol: test = the 25 views of 0..48 in neither list, train = all other views";
+    }
+  } else {
+    split = holdout_split(n, opt.train_views, root);
+  }
+  std::sort(split.train.begin(), split.train.end());
+  std::sort(split.test.begin(), split.test.end());
+  L.split = split;
+  L.note = "DTU/SpaRe scene '" + s.name + "', lighting " + std::to_string(s.lighting) +
+           (s.lightings.size() > 1 ? " (of " + std::to_string(s.lightings.size()) + " found)" : std::string()) +
+           (masks ? ", " + std::to_string(masks) + " object masks" : std::string());
+  return L;
+}
+
 std::string format_hint() {
   return "expected sparse/0/{cameras,images}.{bin,txt} + images/ (COLMAP), poses_bounds.npy + images/ or images_N/ "
-         "(LLFF), or transforms_train.json / transforms.json (Blender, nerfstudio)";
+         "(LLFF), transforms_train.json / transforms.json (Blender, nerfstudio), or pos_XXX.txt + cam_XXX_L_0000.png / "
+         "rect_XXX_L_r5000.png (DTU, SpaRe)";
 }
 
 int rounded(double v) { return std::max(1, int(std::nearbyint(v))); }
 
 }  // namespace
+
+// Object masks beside a COLMAP/LLFF/Blender dataset: a mask/ or masks/ folder holding, per
+// view, a file named like the image (any image extension) or by the view's index ({i:03d}.png,
+// as DTU/IDR and our generator write). Masks of distorted photos would need the same
+// undistortion as the photos, so they are left out there (with a note).
+std::vector<std::string> find_mask_files(const std::string& root, const std::vector<std::string>& images,
+                                         const std::vector<View>& views) {
+  for (const char* folder : {"mask", "masks"}) {
+    const fs::path dir = fs::path(root) / folder;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<std::string> found(images.size());
+    size_t count = 0;
+    for (size_t i = 0; i < images.size(); ++i) {
+      const fs::path image(images[i]);
+      char index_name[32];
+      std::snprintf(index_name, sizeof index_name, "%03zu.png", i);
+      for (const fs::path& candidate : {dir / image.filename(), dir / (image.stem().string() + ".png"),
+                                        dir / (image.filename().string() + ".png"), dir / index_name})
+        if (is_file(candidate)) {
+          found[i] = candidate.string();
+          ++count;
+          break;
+        }
+    }
+    if (count == 0) continue;
+    for (const auto& v : views)
+      if (!v.distortion.is_none()) {
+        log_info(root + ": object masks in " + dir.string() + " not used: the photos are undistorted at load and the masks are not");
+        return {};
+      }
+    log_info(root + ": " + std::to_string(count) + " object masks from " + dir.string());
+    return found;
+  }
+  return {};
+}
 
 Dataset Dataset::load(const std::string& path, const DatasetOptions& opt) {
   std::error_code ec;
@@ -366,6 +521,8 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& opt) {
     L = load_llff(path, opt);
   } else if (is_file(fs::path(path) / "transforms_train.json") || is_file(fs::path(path) / "transforms.json")) {
     L = load_blender(path, opt);
+  } else if (const std::string scene = find_spare_scene_dir(path); !scene.empty()) {
+    L = load_spare(path, scene, opt);
   } else {
     throw_bad_input(path, "cannot detect the dataset format (" + format_hint() + ")");
   }
@@ -427,6 +584,8 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& opt) {
     d.cameras.push_back(disk.resized(w, h));
     d.image_paths.push_back(v.path);
   }
+  d.mask_paths = L.masks;
+  if (d.mask_paths.empty()) d.mask_paths = find_mask_files(path, d.image_paths, L.views);
   for (const auto& n : size_notes) log_info(path + ": intrinsics scaled to the image files (" + n + ")");
   if (capped) log_info(path + ": images larger than 1600 pixels are scaled to 1600 on the longest side (set a resolution or downscale to choose)");
   std::set<int> lenses_logged;
@@ -437,8 +596,13 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& opt) {
 
   // Split.
   Split split = L.split;
-  if (!opt.train_ids.empty() || !opt.test_ids.empty())
-    split = explicit_split(int(d.size()), opt.train_ids, opt.test_ids, L.split, path);
+  if (!opt.train_ids.empty() || !opt.test_ids.empty()) {
+    std::vector<int> train_ids = opt.train_ids;
+    if (train_ids.empty() && opt.train_views == 0)  // only test ids: every other view trains
+      for (int v = 0; v < int(d.size()); ++v)
+        if (std::find(opt.test_ids.begin(), opt.test_ids.end(), v) == opt.test_ids.end()) train_ids.push_back(v);
+    split = explicit_split(int(d.size()), train_ids, opt.test_ids, L.split, path);
+  }
   d.train_ids = split.train;
   d.test_ids = split.test;
   d.protocol = split.protocol;

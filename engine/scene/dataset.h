@@ -61,7 +61,15 @@ class Dataset {
   // points' depths); 0 when unknown. Random initialization samples inside it.
   float near_depth = 0.0f, far_depth = 0.0f;
 
+  // Per view, the object mask file ("" when that view has none); empty when the dataset has
+  // no masks (DTU/SpaRe scenes with mask/{i:03d}.png have them, engine/io/spare.h).
+  std::vector<std::string> mask_paths;
+
   size_t size() const { return cameras.size(); }
+  // View i's object mask, 1 channel in [0, 1] at cameras[i]'s size (the file's first channel,
+  // area-resampled: edges of a downscaled mask are fractional, threshold at 0.5 for a binary
+  // mask); an empty Image when the view has no mask. Decoded on every call (not cached).
+  Image mask(int view) const;
   // RGB float image of view i at cameras[i]'s size (decoded, undistorted and resized once,
   // then cached). Thread-safe.
   Image image(int view) const;

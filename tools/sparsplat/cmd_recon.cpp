@@ -1,5 +1,7 @@
 // sparsplat recon: dataset -> trained Gaussians, test-view renders and metrics.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -22,21 +24,42 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Ground truth | render | error (|difference| x 4), one strip per test view.
+Image side_by_side(const Image& gt, const Image& render) {
+  Image out(gt.width * 3, gt.height, 3);
+  for (int y = 0; y < gt.height; ++y)
+    for (int x = 0; x < gt.width; ++x)
+      for (int c = 0; c < 3; ++c) {
+        out.at(x, y, c) = gt.at(x, y, c);
+        out.at(x + gt.width, y, c) = render.at(x, y, c);
+        out.at(x + 2 * gt.width, y, c) = std::min(1.0f, 4.0f * std::abs(render.at(x, y, c) - gt.at(x, y, c)));
+      }
+  return out;
+}
+
 std::vector<ViewScore> render_and_score(Rasterizer& rasterizer, const Dataset& data, const GaussianModel& model,
                                         const RenderOptions& ro, const std::string& out_dir) {
   std::vector<ViewScore> scores;
-  if (!out_dir.empty()) {
-    fs::create_directories(fs::path(out_dir) / "renders");
-    fs::create_directories(fs::path(out_dir) / "gt");
-  }
+  if (!out_dir.empty())
+    for (const char* sub : {"renders", "gt", "side_by_side"}) fs::create_directories(fs::path(out_dir) / sub);
   for (int id : data.test_ids) {
     const Camera& cam = data.cameras[size_t(id)];
     const RenderOutput out = rasterizer.forward(cam, params_of(model), ro);
     const Image gt = data.image(id);
-    scores.push_back({cam.name, psnr(out.color, gt), ssim(out.color, gt)});
+    ViewScore score{cam.name, psnr(out.color, gt), ssim(out.color, gt)};
+    if (const Image mask = data.mask(id); !mask.empty()) {
+      try {
+        score.masked_psnr = psnr(out.color, gt, &mask);
+      } catch (const Error&) {
+        // an empty mask (the object is out of view): no masked score for this view
+      }
+    }
+    scores.push_back(score);
     if (!out_dir.empty()) {
-      save_png((fs::path(out_dir) / "renders" / png_name(cam.name)).string(), out.color);
-      save_png((fs::path(out_dir) / "gt" / png_name(cam.name)).string(), gt);
+      const std::string name = png_name(cam.name);
+      save_png((fs::path(out_dir) / "renders" / name).string(), out.color);
+      save_png((fs::path(out_dir) / "gt" / name).string(), gt);
+      save_png((fs::path(out_dir) / "side_by_side" / name).string(), side_by_side(gt, out.color));
     }
   }
   return scores;
@@ -157,13 +180,16 @@ int run_recon(const ReconArgs& args) {
       {"train_views", data.train_ids.size()},
       {"test_views", data.test_ids.size()},
       {"initial_mean", {{"psnr", initial_scores.mean_psnr}, {"ssim", initial_scores.mean_ssim}}}};
+  if (initial_scores.mean_masked_psnr >= 0) extra_run["initial_mean"]["masked_psnr"] = initial_scores.mean_masked_psnr;
   std::vector<std::pair<std::string, std::string>> extra;
   for (auto it = extra_run.begin(); it != extra_run.end(); ++it) extra.emplace_back(it.key(), it.value().dump());
   write_json_file((out / "metrics.json").string(), scores_json(scores, extra));
 
   if (!scores.views.empty()) {
     print_scores(scores);
-    std::printf("untrained model: PSNR %.3f  SSIM %.4f\n", initial_scores.mean_psnr, initial_scores.mean_ssim);
+    std::printf("untrained model: PSNR %.3f  SSIM %.4f", initial_scores.mean_psnr, initial_scores.mean_ssim);
+    if (initial_scores.mean_masked_psnr >= 0) std::printf("  PSNR-M %.3f", initial_scores.mean_masked_psnr);
+    std::printf("\n");
   }
   std::printf("%ld iterations in %.1f s (%.3f s/iteration), %zu Gaussians -> %s\n", trained, train_seconds,
               trained > 0 ? train_seconds / double(trained) : 0.0, trainer.model().size(),

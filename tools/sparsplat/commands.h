@@ -56,9 +56,21 @@ struct InfoArgs {
   DatasetArgs data;
 };
 
+struct SynthArgs {
+  std::string scene;           // scene JSON (scenes/*.json)
+  std::string output;          // output folder
+  std::string resolution;      // "WxH" or "W"; "" = the scene's
+  int views = 0;               // 0 = the scene's rig
+  int lighting = -1;           // -1 = the scene's default (3)
+  int64_t seed = -1;           // -1 = the scene's
+  int supersampling = 0;       // 0 = the scene's (odd: 1, 3, 5...)
+  std::string layout = "all";  // spare | colmap | all
+};
+
 int run_recon(const ReconArgs& args);
 int run_render(const RenderArgs& args);
 int run_eval(const EvalArgs& args);
 int run_info(const InfoArgs& args);
+int run_synth(const SynthArgs& args);
 
 }  // namespace sp::cli

@@ -40,6 +40,14 @@ Scores summarize(std::vector<ViewScore> views) {
     s.mean_psnr /= double(s.views.size());
     s.mean_ssim /= double(s.views.size());
   }
+  double masked = 0;
+  int n_masked = 0;
+  for (const auto& v : s.views)
+    if (v.masked_psnr >= 0) {
+      masked += v.masked_psnr;
+      ++n_masked;
+    }
+  if (n_masked) s.mean_masked_psnr = masked / n_masked;
   return s;
 }
 
@@ -61,17 +69,27 @@ nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : 
 std::string scores_json(const Scores& scores, const std::vector<std::pair<std::string, std::string>>& extra) {
   nlohmann::ordered_json j;
   j["mean"] = {{"psnr", number(scores.mean_psnr)}, {"ssim", number(scores.mean_ssim)}};
+  if (scores.mean_masked_psnr >= 0) j["mean"]["masked_psnr"] = number(scores.mean_masked_psnr);
   j["views"] = nlohmann::json::array();
-  for (const auto& v : scores.views)
-    j["views"].push_back({{"name", v.name}, {"psnr", number(v.psnr)}, {"ssim", number(v.ssim)}});
+  for (const auto& v : scores.views) {
+    nlohmann::ordered_json e = {{"name", v.name}, {"psnr", number(v.psnr)}, {"ssim", number(v.ssim)}};
+    if (v.masked_psnr >= 0) e["masked_psnr"] = number(v.masked_psnr);
+    j["views"].push_back(e);
+  }
   for (const auto& [key, value] : extra) j[key] = nlohmann::json::parse(value);
   return j.dump(2);
 }
 
 void print_scores(const Scores& scores) {
-  std::printf("%-40s %8s %8s\n", "view", "PSNR", "SSIM");
-  for (const auto& v : scores.views) std::printf("%-40s %8.3f %8.4f\n", v.name.c_str(), v.psnr, v.ssim);
-  std::printf("%-40s %8.3f %8.4f\n", "mean", scores.mean_psnr, scores.mean_ssim);
+  const bool masked = scores.mean_masked_psnr >= 0;
+  std::printf("%-32s %8s %8s%s\n", "view", "PSNR", "SSIM", masked ? "  PSNR-M" : "");
+  auto row = [&](const std::string& name, double p, double s, double m) {
+    std::printf("%-32s %8.3f %8.4f", name.c_str(), p, s);
+    if (masked) std::printf(m >= 0 ? " %7.3f" : "       -", m);
+    std::printf("\n");
+  };
+  for (const auto& v : scores.views) row(v.name, v.psnr, v.ssim, v.masked_psnr);
+  row("mean", scores.mean_psnr, scores.mean_ssim, scores.mean_masked_psnr);
 }
 
 }  // namespace sp::cli

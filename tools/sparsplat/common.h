@@ -18,10 +18,12 @@ glm::vec3 parse_background(const std::vector<float>& rgb, const std::string& opt
 struct ViewScore {
   std::string name;
   double psnr = 0, ssim = 0;
+  double masked_psnr = -1;  // PSNR inside the object mask; < 0 when the view has no mask
 };
 struct Scores {
   std::vector<ViewScore> views;
   double mean_psnr = 0, mean_ssim = 0;
+  double mean_masked_psnr = -1;  // over the views with a mask; < 0 when none has one
 };
 Scores summarize(std::vector<ViewScore> views);
 

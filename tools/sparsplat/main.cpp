@@ -82,6 +82,20 @@ int main(int argc, char** argv) {
   in->add_option("path", info.path, "Dataset folder or .ply file")->required();
   add_dataset_options(in, info.data, false);
 
+  sp::cli::SynthArgs synth;
+  auto* sy = app.add_subcommand("synth", "Render a synthetic DTU/SpaRe-style scene (scenes/*.json) into SpaRe and COLMAP layouts");
+  sy->add_option("scene", synth.scene, "Scene JSON (see scenes/README.md)")->required();
+  sy->add_option("-o,--output", synth.output, "Output folder")->required();
+  sy->add_option("--resolution", synth.resolution, "Image size WxH, or a width keeping the scene's aspect (default: the scene's)");
+  sy->add_option("--views", synth.views, "Number of rig cameras (default: the scene's)")->check(CLI::Range(1, 10000));
+  sy->add_option("--lighting", synth.lighting, "Lighting set-up index L (default: the scene's, 3)")->check(CLI::Range(0, 1000));
+  sy->add_option("--seed", synth.seed, "Random seed (default: the scene's)")->check(CLI::Range(int64_t(0), int64_t(9007199254740992)));
+  sy->add_option("--supersampling", synth.supersampling, "n x n samples per pixel, n odd (default: the scene's, 3)")
+      ->check(CLI::Range(1, 9));
+  sy->add_option("--layout", synth.layout, "Which layouts to write: spare, colmap or all")
+      ->check(CLI::IsMember({"spare", "colmap", "all"}))
+      ->capture_default_str();
+
   // CLI11 would only say "a subcommand is required" for a mistyped one; name it instead.
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -92,7 +106,7 @@ int main(int argc, char** argv) {
     if (arg.empty() || arg[0] == '-') continue;
     const auto subs = app.get_subcommands([&](const CLI::App* a) { return a->get_name() == arg; });
     if (subs.empty()) {
-      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval or info; see --help)\n", arg.c_str());
+      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info or synth; see --help)\n", arg.c_str());
       return 2;
     }
     break;
@@ -117,6 +131,7 @@ int main(int argc, char** argv) {
     if (*r) return sp::cli::run_recon(recon);
     if (*rd) return sp::cli::run_render(render);
     if (*ev) return sp::cli::run_eval(eval);
+    if (*sy) return sp::cli::run_synth(synth);
     if (*in) {
       info.data.path = info.path;
       return sp::cli::run_info(info);

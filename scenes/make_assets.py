@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Writes the meshes, materials and textures of the sample scenes into scenes/assets/.
+
+Everything is generated here (Python 3 standard library only), so the assets are this
+project's own work. The output is deterministic; run it again after editing and commit
+the files it writes:
+
+    python3 scenes/make_assets.py
+
+Objects stand on z = 0 (the platform's top) in their own frame, +z up, units are the
+scenes' units (the default demo's platform is 2.6 x 2.6).
+"""
+import math
+import os
+import struct
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "assets")
+
+
+# ---- PNG -------------------------------------------------------------------------------
+
+def write_png(path, width, height, pixel):
+    """pixel(x, y) -> (r, g, b) in 0..255; 8-bit RGB, rows top to bottom."""
+    raw = bytearray()
+    for y in range(height):
+        raw.append(0)
+        for x in range(width):
+            r, g, b = pixel(x, y)
+            raw += bytes((clamp8(r), clamp8(g), clamp8(b)))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+
+    png = b"\x89PNG\r\n\x1a\n"
+    png += chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(bytes(raw), 9))
+    png += chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(png)
+
+
+def clamp8(v):
+    return max(0, min(255, int(round(v))))
+
+
+def hsv(h, s, v):
+    """h in [0, 1); returns 0..255 RGB."""
+    i = int(h * 6) % 6
+    f = h * 6 - int(h * 6)
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    r, g, b = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i]
+    return (255 * r, 255 * g, 255 * b)
+
+
+def noise(x, y, seed):
+    """A small deterministic hash noise in [0, 1)."""
+    n = (x * 374761393 + y * 668265263 + seed * 982451653) & 0xFFFFFFFF
+    n = ((n ^ (n >> 13)) * 1274126177) & 0xFFFFFFFF
+    return ((n ^ (n >> 16)) & 0xFFFF) / 65536.0
+
+
+# ---- textures --------------------------------------------------------------------------
+
+def crate_texture(path):
+    """A 3 x 2 atlas of 64 x 64 cells, one per cube face, each its own colour and pattern."""
+    cell = 64
+    hues = [0.02, 0.12, 0.30, 0.55, 0.68, 0.85]
+
+    def pixel(x, y):
+        c = (y // cell) * 3 + x // cell
+        u, v = x % cell, y % cell
+        base = hsv(hues[c], 0.75, 0.85)
+        dark = tuple(0.35 * k for k in base)
+        light = tuple(min(255, 0.6 * k + 0.4 * 255) for k in base)
+        if u < 4 or v < 4 or u >= cell - 4 or v >= cell - 4:
+            col = (40, 30, 25)  # frame
+        elif c == 0:
+            col = light if ((u // 8) + (v // 8)) % 2 else base  # checker
+        elif c == 1:
+            col = dark if (u // 6) % 2 else base  # vertical stripes
+        elif c == 2:
+            col = light if (u - 32) ** 2 + (v - 32) ** 2 < 14 ** 2 else base  # disc
+            if 14 ** 2 <= (u - 32) ** 2 + (v - 32) ** 2 < 18 ** 2:
+                col = dark
+        elif c == 3:
+            col = dark if ((u + v) // 7) % 2 else base  # diagonal stripes
+        elif c == 4:
+            col = light if (u % 12 < 5 and v % 12 < 5) else base  # dots
+        else:
+            col = dark if abs(u - v) < 4 or abs(u + v - cell) < 4 else base  # cross
+        g = 0.9 + 0.2 * noise(x, y, 1)
+        return tuple(k * g for k in col)
+
+    write_png(path, 3 * cell, 2 * cell, pixel)
+
+
+def ball_texture(path):
+    """Beach ball: six coloured gores, white caps, a thin seam between gores."""
+    w, h = 256, 128
+    colors = [(220, 40, 40), (250, 200, 40), (40, 120, 220), (250, 250, 245), (40, 170, 80), (240, 120, 30)]
+
+    def pixel(x, y):
+        lat = 1.0 - (y + 0.5) / h  # 1 = top
+        if lat > 0.9 or lat < 0.1:
+            return (245, 245, 240)
+        gore = (x * 6) // w
+        seam = (x * 6) % w
+        if seam < 5 or seam > w - 5:
+            return (60, 60, 60)
+        r, g, b = colors[gore]
+        shade = 0.92 + 0.08 * noise(x, y, 2)
+        return (r * shade, g * shade, b * shade)
+
+    write_png(path, w, h, pixel)
+
+
+def label_texture(path):
+    """A can label: two coloured bands, a row of 'letters' (blocks) and a wave."""
+    w, h = 256, 64
+
+    def pixel(x, y):
+        if y < 10 or y >= h - 10:
+            return (30, 60, 150)
+        if 26 <= y < 38:
+            k = x // 8
+            on = noise(k, 0, 3) > 0.35 and x % 8 < 6
+            return (250, 250, 250) if on else (200, 30, 50)
+        wave = 18 + 4 * math.sin(2 * math.pi * x / 64.0)
+        if abs(y - wave) < 2 or abs(y - (h - wave)) < 2:
+            return (255, 210, 60)
+        return (200, 30, 50)
+
+    write_png(path, w, h, pixel)
+
+
+# ---- meshes ----------------------------------------------------------------------------
+
+class Obj:
+    def __init__(self, mtllib):
+        self.lines = ["# generated by scenes/make_assets.py", "mtllib " + mtllib]
+        self.nv = self.nt = self.nn = 0
+
+    def v(self, p):
+        self.lines.append("v %.6f %.6f %.6f" % p)
+        self.nv += 1
+        return self.nv
+
+    def vt(self, t):
+        self.lines.append("vt %.6f %.6f" % t)
+        self.nt += 1
+        return self.nt
+
+    def vn(self, n):
+        l = math.sqrt(sum(c * c for c in n)) or 1.0
+        self.lines.append("vn %.6f %.6f %.6f" % tuple(c / l for c in n))
+        self.nn += 1
+        return self.nn
+
+    def use(self, material):
+        self.lines.append("usemtl " + material)
+
+    def face(self, *corners):
+        """corners: (v, vt, vn) index triples, counter-clockwise seen from outside."""
+        self.lines.append("f " + " ".join("%d/%d/%d" % c for c in corners))
+
+    def save(self, path):
+        with open(path, "w") as f:
+            f.write("\n".join(self.lines) + "\n")
+
+
+def write_mtl(path, materials):
+    lines = ["# generated by scenes/make_assets.py"]
+    for name, m in materials:
+        lines.append("newmtl " + name)
+        lines.append("Kd %.4f %.4f %.4f" % m["Kd"])
+        lines.append("Ks %.4f %.4f %.4f" % m.get("Ks", (0, 0, 0)))
+        lines.append("Ns %.1f" % m.get("Ns", 10))
+        if "map_Kd" in m:
+            lines.append("map_Kd " + m["map_Kd"])
+        lines.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def crate(path):
+    """Unit cube on z = 0 ([-0.5, 0.5]^2 x [0, 1]), each face one cell of the 3 x 2 atlas."""
+    o = Obj("crate.mtl")
+    o.use("crate")
+    faces = [  # (normal, corner0, edge u, edge v)
+        ((0, -1, 0), (-0.5, -0.5, 0), (1, 0, 0), (0, 0, 1)),
+        ((1, 0, 0), (0.5, -0.5, 0), (0, 1, 0), (0, 0, 1)),
+        ((0, 1, 0), (0.5, 0.5, 0), (-1, 0, 0), (0, 0, 1)),
+        ((-1, 0, 0), (-0.5, 0.5, 0), (0, -1, 0), (0, 0, 1)),
+        ((0, 0, 1), (-0.5, -0.5, 1), (1, 0, 0), (0, 1, 0)),
+        ((0, 0, -1), (-0.5, 0.5, 0), (1, 0, 0), (0, -1, 0)),
+    ]
+    for k, (n, c, du, dv) in enumerate(faces):
+        col, row = k % 3, k // 3
+        u0, u1 = col / 3.0 + 0.004, (col + 1) / 3.0 - 0.004
+        v1, v0 = 1 - row / 2.0 - 0.004, 1 - (row + 1) / 2.0 + 0.004  # OBJ v = 0 at the bottom row
+        ni = o.vn(n)
+        corners = []
+        for a, b in [(0, 0), (1, 0), (1, 1), (0, 1)]:
+            p = tuple(c[i] + a * du[i] + b * dv[i] for i in range(3))
+            corners.append((o.v(p), o.vt((u0 + a * (u1 - u0), v0 + b * (v1 - v0))), ni))
+        o.face(*corners)
+    o.save(path)
+
+
+def sphere(path, segments=48, rings=24):
+    """UV sphere of radius 0.5 resting on z = 0."""
+    o = Obj("ball.mtl")
+    o.use("ball")
+    idx = {}
+    for j in range(rings + 1):
+        th = math.pi * j / rings  # 0 at the top
+        for i in range(segments + 1):
+            ph = 2 * math.pi * i / segments
+            n = (math.sin(th) * math.cos(ph), math.sin(th) * math.sin(ph), math.cos(th))
+            idx[i, j] = (o.v((0.5 * n[0], 0.5 * n[1], 0.5 + 0.5 * n[2])), o.vt((i / segments, 1 - j / rings)), o.vn(n))
+    for j in range(rings):
+        for i in range(segments):
+            a, b, c, d = idx[i, j], idx[i, j + 1], idx[i + 1, j + 1], idx[i + 1, j]
+            if j == 0:
+                o.face(a, b, c)
+            elif j == rings - 1:
+                o.face(a, b, d)
+            else:
+                o.face(a, b, c, d)
+    o.save(path)
+
+
+def torus(path, major=0.35, minor=0.12, segments=48, sides=24):
+    """A torus lying flat on z = 0 (axis +z)."""
+    o = Obj("torus.mtl")
+    o.use("torus")
+    idx = {}
+    for i in range(segments + 1):
+        ph = 2 * math.pi * i / segments
+        for j in range(sides + 1):
+            th = 2 * math.pi * j / sides
+            n = (math.cos(th) * math.cos(ph), math.cos(th) * math.sin(ph), math.sin(th))
+            p = ((major + minor * math.cos(th)) * math.cos(ph), (major + minor * math.cos(th)) * math.sin(ph),
+                 minor + minor * math.sin(th))
+            idx[i, j] = (o.v(p), o.vt((i / segments, j / sides)), o.vn(n))
+    for i in range(segments):
+        for j in range(sides):
+            o.face(idx[i, j], idx[i + 1, j], idx[i + 1, j + 1], idx[i, j + 1])
+    o.save(path)
+
+
+def can(path, radius=0.22, height=0.7, segments=48):
+    """A cylinder on z = 0: a labelled side and metal caps."""
+    o = Obj("can.mtl")
+    o.use("label")
+    side = {}
+    for i in range(segments + 1):
+        ph = 2 * math.pi * i / segments
+        n = (math.cos(ph), math.sin(ph), 0)
+        for k, z in enumerate((0.0, height)):
+            side[i, k] = (o.v((radius * n[0], radius * n[1], z)), o.vt((i / segments, k)), o.vn(n))
+    for i in range(segments):
+        o.face(side[i, 0], side[i + 1, 0], side[i + 1, 1], side[i, 1])
+    o.use("metal")
+    for z, nz in ((height, 1), (0.0, -1)):
+        ni = o.vn((0, 0, nz))
+        centre = (o.v((0, 0, z)), o.vt((0.5, 0.5)), ni)
+        rim = []
+        for i in range(segments):
+            ph = 2 * math.pi * i / segments
+            rim.append((o.v((radius * math.cos(ph), radius * math.sin(ph), z)),
+                        o.vt((0.5 + 0.5 * math.cos(ph), 0.5 + 0.5 * math.sin(ph))), ni))
+        for i in range(segments):
+            a, b = rim[i], rim[(i + 1) % segments]
+            o.face(centre, a, b) if nz > 0 else o.face(centre, b, a)
+    o.save(path)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    crate_texture(os.path.join(OUT, "crate.png"))
+    ball_texture(os.path.join(OUT, "ball.png"))
+    label_texture(os.path.join(OUT, "label.png"))
+    write_mtl(os.path.join(OUT, "crate.mtl"), [("crate", {"Kd": (1, 1, 1), "Ks": (0.08, 0.08, 0.08), "Ns": 20,
+                                                         "map_Kd": "crate.png"})])
+    write_mtl(os.path.join(OUT, "ball.mtl"), [("ball", {"Kd": (1, 1, 1), "Ks": (0.55, 0.55, 0.55), "Ns": 90,
+                                                       "map_Kd": "ball.png"})])
+    write_mtl(os.path.join(OUT, "torus.mtl"), [("torus", {"Kd": (0.85, 0.25, 0.55), "Ks": (0.5, 0.5, 0.5), "Ns": 60})])
+    write_mtl(os.path.join(OUT, "can.mtl"), [
+        ("label", {"Kd": (1, 1, 1), "Ks": (0.25, 0.25, 0.25), "Ns": 40, "map_Kd": "label.png"}),
+        ("metal", {"Kd": (0.55, 0.57, 0.6), "Ks": (0.7, 0.7, 0.7), "Ns": 150}),
+    ])
+    crate(os.path.join(OUT, "crate.obj"))
+    sphere(os.path.join(OUT, "ball.obj"))
+    torus(os.path.join(OUT, "torus.obj"))
+    can(os.path.join(OUT, "can.obj"))
+    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+    print("make_assets: wrote %d files (%.0f kB) to %s" % (len(os.listdir(OUT)), total / 1024.0, OUT))
+
+
+if __name__ == "__main__":
+    main()
