@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Seconds per training iteration and peak memory of `sparsplat recon` on the Statue of
-# Liberty scene at the settings OpenSplat 1.1.5's CPU path was timed with (27,509 SfM
+# Liberty scene at the settings OpenSplat 1.1.5's CPU path was timed with (27,457 SfM
 # Gaussians, all views, no densification during the timed steps, 199x299 and 399x599).
 # Usage: bench/recon_speed.sh [iterations]   (build first: scripts/setup.sh)
 set -euo pipefail
@@ -14,7 +14,7 @@ trap 'rm -rf "$out"' EXIT
 printf '%-10s %10s %12s %12s %10s\n' resolution gaussians s/iteration peak_MiB threads
 for res in 299 599; do
   /usr/bin/time -v "$bin" -q recon "$data" --resolution "$res" --init sfm --no-densify --no-test-renders \
-    --iterations "$iters" -o "$out/$res" 2>"$out/time.txt" >/dev/null
+    --test-ids 0 --iterations "$iters" -o "$out/$res" 2>"$out/time.txt" >/dev/null
   python3 - "$out/$res/metrics.json" "$out/time.txt" <<'PY'
 import json, re, sys
 m = json.load(open(sys.argv[1]))
