@@ -231,14 +231,6 @@ std::vector<std::string> match_colmap_images(const std::vector<std::string>& nam
 // or every non-test view when N = 0.
 Split split_from_spare_json(const SpareSplit& sp, int n, int train_views, const std::string& file,
                             const std::string& scene) {
-  const auto list = [](const std::vector<int>& ids) {
-    std::string t = "[";
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (i) t += ", ";
-      t += std::to_string(ids[i]);
-    }
-    return t + "]";
-  };
   Split split;
   const auto& in = sp.input_views;
   split.test = sp.test_views;
@@ -252,7 +244,7 @@ Split split_from_spare_json(const SpareSplit& sp, int n, int train_views, const 
     for (int id : split.train)
       if (id < 0 || id >= n) throw_bad_input(file, "input view " + std::to_string(id) + " is out of range (0.." + std::to_string(n - 1) + ")");
     split.protocol = "SpaRe split of " + file + ": train = the first " + std::to_string(train_views) +
-                     " input views " + list(split.train) + ", test = its test views";
+                     " input views " + list_text(split.train) + ", test = its test views";
   } else {
     for (int i = 0; i < n; ++i)
       if (std::find(split.test.begin(), split.test.end(), i) == split.test.end()) split.train.push_back(i);
@@ -417,14 +409,6 @@ Loaded load_spare(const std::string& root, const std::string& scene_dir, const D
   }
   if (masks == 0) L.masks.clear();
   const int n = int(L.views.size());
-  const auto list = [](const std::vector<int>& ids) {
-    std::string t = "[";
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (i) t += ", ";
-      t += std::to_string(ids[i]);
-    }
-    return t + "]";
-  };
   Split split;
   if (s.has_split) {
     split = split_from_spare_json(s.split, n, opt.train_views, s.split_file, s.name);
@@ -440,7 +424,7 @@ Loaded load_spare(const std::string& root, const std::string& scene_dir, const D
         split.test.push_back(i);
     if (opt.train_views > 0) {
       split.train.assign(kTrain.begin(), kTrain.begin() + opt.train_views);
-      split.protocol = "DTU protocol: train = " + list(split.train) + ", test = the 25 views of 0..48 in neither list";
+      split.protocol = "DTU protocol: train = " + list_text(split.train) + ", test = the 25 views of 0..48 in neither list";
     } else {
       for (int i = 0; i < n; ++i)
         if (std::find(split.test.begin(), split.test.end(), i) == split.test.end()) split.train.push_back(i);

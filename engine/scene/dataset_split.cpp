@@ -10,13 +10,11 @@ namespace sp {
 
 const std::vector<int> kBlenderTrainIds = {2, 16, 26, 55, 73, 76, 86, 93};
 
-namespace {
 std::string list_text(const std::vector<int>& ids) {
   std::string s = "[";
   for (size_t i = 0; i < ids.size(); ++i) s += (i ? ", " : "") + std::to_string(ids[i]);
   return s + "]";
 }
-}  // namespace
 
 std::vector<int> linspace_indices(int n, int count) {
   std::vector<int> out;

@@ -13,6 +13,9 @@ struct Split {
   std::string protocol;          // the rule applied, in words
 };
 
+// "[1, 10, 19]": how splits are written into protocol descriptions.
+std::string list_text(const std::vector<int>& ids);
+
 // round(linspace(0, n - 1, count)) as NumPy computes it (round half to even), as ints.
 std::vector<int> linspace_indices(int n, int count);
 

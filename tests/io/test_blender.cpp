@@ -12,15 +12,7 @@
 namespace sp {
 namespace {
 
-void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected BadInput mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 // A Blender camera at (0, 0, 4) with the identity rotation looks down -z at the origin.
 const char* kFrame = R"({"file_path": "./train/r_0", "transform_matrix": [[1,0,0,0],[0,1,0,0],[0,0,1,4],[0,0,0,1]]})";

@@ -15,16 +15,7 @@
 namespace sp {
 namespace {
 
-template <class F>
-void expect_bad_input(F&& fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected a BadInput error containing \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 TEST(CamerasJson, ReadsOpenSplatCameras) {
   SP_REQUIRE_DATASET(dir, "opensplat_statue");

@@ -42,15 +42,7 @@ void expect_same(const ColmapModel& a, const ColmapModel& b) {
   EXPECT_EQ(a.points.track_point2d_idx, b.points.track_point2d_idx);
 }
 
-void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected BadInput mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 TEST(Colmap, TextAndBinaryOfOneModelLoadTheSame) {
   const ColmapModel m = test::synthetic_colmap_model({.images = 7, .points = 60, .mixed_models = true});

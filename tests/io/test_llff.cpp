@@ -13,15 +13,7 @@
 namespace sp {
 namespace {
 
-void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected BadInput mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 // One poses_bounds row: LLFF columns (down, right, back) given in world coordinates.
 std::vector<double> row(glm::dvec3 down, glm::dvec3 right, glm::dvec3 back, glm::dvec3 c, double h, double w, double f,

@@ -35,15 +35,7 @@ std::string raw(std::initializer_list<T> values) {
   return s;
 }
 
-void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected BadInput mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 TEST(Npy, WriteReadRoundTripFloat32AndFloat64) {
   const std::string dir = test::temp_dir("npy");

@@ -17,16 +17,7 @@ namespace sp {
 namespace {
 
 // Runs fn, expecting a BadInput error whose message contains `needle`.
-template <class F>
-void expect_bad_input(F&& fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected a BadInput error containing \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 ply::PlyData parse(const std::string& bytes, const ply::ReadOptions& options = {}) {
   return ply::read_ply_bytes(bytes, "test.ply", options);

@@ -18,15 +18,7 @@ namespace sp {
 namespace {
 namespace fs = std::filesystem;
 
-void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected BadInput mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 // View i's picture: red encodes i, green a horizontal ramp, blue a vertical one.
 Image picture(int i, int w, int h) {

@@ -6,21 +6,14 @@
 
 #include <atomic>
 #include <thread>
+#include "support/test_support.h"
 
 namespace sp {
 namespace {
 
 using V = std::vector<int>;
 
-void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected BadInput mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 TEST(Split, LinspaceRoundsLikeNumPy) {
   EXPECT_EQ(linspace_indices(17, 3), (V{0, 8, 16}));

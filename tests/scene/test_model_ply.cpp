@@ -24,16 +24,7 @@
 namespace sp {
 namespace {
 
-template <class F>
-void expect_bad_input(F&& fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected a BadInput error containing \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 GaussianModel random_model(size_t n, int degree, int extras, uint64_t seed) {
   Rng rng(seed);

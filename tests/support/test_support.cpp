@@ -7,6 +7,8 @@
 #include <mutex>
 #include <vector>
 
+#include "engine/core/error.h"
+
 namespace sp::test {
 namespace fs = std::filesystem;
 
@@ -40,6 +42,16 @@ std::vector<fs::path>& created() {
   return dirs;
 }
 }  // namespace
+
+void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "expected a BadInput error mentioning \"" << needle << "\"";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
+  }
+}
 
 std::string temp_dir(const std::string& label) {
   std::lock_guard<std::mutex> lock(g_mutex);

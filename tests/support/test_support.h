@@ -2,9 +2,13 @@
 // Shared helpers for the GoogleTest suites.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 
 namespace sp::test {
+
+// Runs f and expects an sp::Error of kind BadInput whose message contains `needle`.
+void expect_bad_input(const std::function<void()>& f, const std::string& needle);
 
 // ../shared/data beside the clone (or SPARSPLAT_DATA_DIR); "" when absent.
 std::string data_dir();

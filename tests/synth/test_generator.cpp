@@ -26,15 +26,7 @@ namespace sp {
 namespace {
 namespace fs = std::filesystem;
 
-void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected BadInput mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 constexpr double kCubeScale = 0.8, kCubeYawDeg = 20, kCubeX = 0.1, kCubeY = -0.05;
 constexpr int kViews = 6, kWidth = 64, kHeight = 48;

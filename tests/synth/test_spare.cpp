@@ -18,15 +18,7 @@ namespace sp {
 namespace {
 namespace fs = std::filesystem;
 
-void expect_bad_input(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected BadInput mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using ::sp::test::expect_bad_input;
 
 glm::dmat3 rotation(double ax, double ay, double az) {
   const auto rx = glm::dmat3(1, 0, 0, 0, std::cos(ax), std::sin(ax), 0, -std::sin(ax), std::cos(ax));
