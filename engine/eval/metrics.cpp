@@ -21,10 +21,13 @@ void check_same(const char* what, const Image& a, const Image& b) {
   if (a.empty()) throw_bad_input(what, "empty image");
 }
 
-constexpr int kRadius = 5;  // 11 taps: skimage's int(3.5 * 1.5 + 0.5), INRIA's window 11
-constexpr int kTaps = 2 * kRadius + 1;
 
-std::vector<double> gaussian_window() {
+}  // namespace
+
+constexpr int kRadius = 5;  // 11 taps: skimage's int(3.5 * 1.5 + 0.5), INRIA's window 11
+constexpr int kTaps = 2 * kRadius + 1;  // = kSsimWindow
+
+std::vector<double> ssim_gaussian_window() {
   std::vector<double> g(kTaps);
   double sum = 0;
   for (int i = 0; i < kTaps; ++i) {
@@ -35,8 +38,6 @@ std::vector<double> gaussian_window() {
   for (double& v : g) v /= sum;
   return g;
 }
-
-}  // namespace
 
 double mse(const Image& a, const Image& b, const Image* mask) {
   check_same("mse", a, b);
@@ -80,7 +81,7 @@ double ssim(const Image& a, const Image& b) {
   const int w = a.width, h = a.height, nc = a.channels;
   if (w < kTaps || h < kTaps)
     throw_bad_input("ssim", "image " + shape(a) + " is smaller than the 11x11 window");
-  const std::vector<double> g = gaussian_window();
+  const std::vector<double> g = ssim_gaussian_window();
   const int vw = w - 2 * kRadius, vh = h - 2 * kRadius;  // the 'valid' region
   constexpr double C1 = 0.01 * 0.01, C2 = 0.03 * 0.03;
   constexpr int kMaps = 5;  // x, y, x², y², xy filtered together

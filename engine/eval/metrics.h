@@ -1,6 +1,8 @@
 #pragma once
 // Image quality metrics for evaluation, on float images in [0, 1] (data range 1), with
 // the conventions of the published sparse-view numbers (scikit-image / pytorch-msssim).
+#include <vector>
+
 #include "engine/core/image.h"
 
 namespace sp {
@@ -26,5 +28,9 @@ double psnr(const Image& a, const Image& b, const Image* mask = nullptr);
 // different convention (zero padding, whole map): see engine/train/losses.h.
 // Computed in double. BadInput if the sizes differ or the image is smaller than 11x11.
 double ssim(const Image& a, const Image& b);
+
+// The normalized 11-tap Gaussian (sigma 1.5) both SSIMs filter with (the training loss too).
+constexpr int kSsimWindow = 11;
+std::vector<double> ssim_gaussian_window();
 
 }  // namespace sp

@@ -1,5 +1,7 @@
 #include "engine/train/losses.h"
 
+#include "engine/eval/metrics.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -13,20 +15,13 @@ namespace {
 
 constexpr int kRadius = 5;  // INRIA: window_size 11, padding = window_size // 2
 constexpr int kTaps = 2 * kRadius + 1;
+static_assert(kTaps == kSsimWindow);
 
 template <class T>
 const T* gaussian_taps() {
   static const std::vector<T> taps = [] {
-    std::vector<double> g(kTaps);
-    double sum = 0;
-    for (int i = 0; i < kTaps; ++i) {
-      const double d = i - kRadius;
-      g[size_t(i)] = std::exp(-d * d / (2 * 1.5 * 1.5));
-      sum += g[size_t(i)];
-    }
-    std::vector<T> out(kTaps);
-    for (int i = 0; i < kTaps; ++i) out[size_t(i)] = T(g[size_t(i)] / sum);
-    return out;
+    const std::vector<double> g = ssim_gaussian_window();
+    return std::vector<T>(g.begin(), g.end());
   }();
   return taps.data();
 }
