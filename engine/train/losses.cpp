@@ -1,13 +1,12 @@
 #include "engine/train/losses.h"
 
-#include "engine/eval/metrics.h"
-
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/eval/metrics.h"
 
 namespace sp {
 
