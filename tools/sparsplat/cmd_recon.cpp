@@ -84,13 +84,18 @@ std::string split_json(const Dataset& data) {
 
 int run_recon(const ReconArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
-  const glm::vec3 background = parse_background(args.background, "--background");
+  glm::vec3 background(0.0f);
+  if (!args.background.empty()) background = parse_background(args.background, "--background");
   if (args.output.empty()) throw_bad_input("--output", "is empty");
   if (fs::exists(args.output) && !fs::is_directory(args.output))
     throw_bad_input(args.output, "exists and is not a folder");
   if (!args.resume.empty() && !fs::is_regular_file(args.resume)) throw_bad_input(args.resume, "no such checkpoint file");
 
   Dataset data = load_dataset(args.data);
+  // Transparent (RGBA) photos were composited on white unless --black-background: the
+  // Gaussians must be rendered over the same colour.
+  if (args.background.empty() && data.format == "blender" && !args.data.black_background_for_rgba)
+    background = glm::vec3(1.0f);
   // Decode every image the run will use now, so a corrupt file fails before any output.
   for (int id : data.train_ids) (void)data.image(id);
   if (!args.skip_test_renders)

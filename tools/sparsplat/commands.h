@@ -27,7 +27,7 @@ struct ReconArgs {
   std::string init = "auto";  // auto | sfm | random
   size_t init_points = 10000;
   int sh_degree = 3;
-  std::vector<float> background = {0, 0, 0};
+  std::vector<float> background;  // empty: black, or the colour transparent images were composited on
   bool random_background = false;
   long checkpoint_interval = 0;
   std::string resume;

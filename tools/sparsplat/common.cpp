@@ -52,7 +52,13 @@ Scores summarize(std::vector<ViewScore> views) {
 }
 
 std::string png_name(const std::string& image_name) {
-  return std::filesystem::path(image_name).stem().string() + ".png";
+  // Names may carry a subfolder (Blender: "test/r_0.png"); keep it in the file name so
+  // train and test views with the same stem do not overwrite each other.
+  std::filesystem::path p(image_name);
+  std::string flat = (p.parent_path() / p.stem()).generic_string();
+  for (char& c : flat)
+    if (c == '/') c = '_';
+  return flat + ".png";
 }
 
 void write_json_file(const std::string& path, const std::string& json_text) {

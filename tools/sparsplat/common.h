@@ -27,7 +27,7 @@ struct Scores {
 };
 Scores summarize(std::vector<ViewScore> views);
 
-// "<stem>.png" for an image file name.
+// "<stem>.png" for an image file name ("test/r_0.png" -> "test_r_0.png").
 std::string png_name(const std::string& image_name);
 
 // Writes a JSON document (already serialized) atomically, creating the folder.

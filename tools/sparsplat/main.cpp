@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   r->add_option("--init-points", recon.init_points, "Number of random initial Gaussians")->capture_default_str()
       ->check(CLI::Range(size_t(1), size_t(100000000)));
   r->add_option("--sh-degree", recon.sh_degree, "Maximum SH degree")->check(CLI::Range(0, 3))->capture_default_str();
-  r->add_option("--background", recon.background, "Background colour r,g,b in [0,1]")->delimiter(',')->expected(3);
+  r->add_option("--background", recon.background,
+                "Background colour r,g,b in [0,1] (default: black; white for transparent Blender images)")->delimiter(',')->expected(3);
   r->add_flag("--random-background", recon.random_background, "Random background colour every iteration");
   r->add_option("--checkpoint-every", recon.checkpoint_interval, "Write a checkpoint every N iterations (0 = only at the end)")
       ->check(CLI::Range(0L, 10000000L));
