@@ -69,7 +69,8 @@ StepStats Trainer::step() {
 
   const int view = next_view();
   const Camera& cam = dataset_.cameras[size_t(view)];
-  const Image gt = dataset_.image(view);
+  const std::shared_ptr<const Image> gt_ptr = dataset_.image_ptr(view);  // cached, not copied
+  const Image& gt = *gt_ptr;
 
   RenderOptions ro;
   ro.sh_degree = active_sh_degree_;
