@@ -4,6 +4,7 @@
 #include "engine/scene/dataset.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -20,6 +21,7 @@
 #include "engine/io/image_header.h"
 #include "engine/io/image_io.h"
 #include "engine/io/llff.h"
+#include "engine/io/npy.h"
 #include "engine/io/spare.h"
 #include "engine/io/undistort.h"
 #include "engine/scene/dataset_split.h"
@@ -413,23 +415,7 @@ Loaded load_spare(const std::string& root, const std::string& scene_dir, const D
   if (s.has_split) {
     split = split_from_spare_json(s.split, n, opt.train_views, s.split_file, s.name);
   } else if (n >= 49) {
-    // DTU (RegNeRF): train = first N of these, test = views 0..48 in neither list.
-    static const std::vector<int> kTrain = {25, 22, 28, 40, 44, 48, 0, 8, 13};
-    static const std::vector<int> kExcluded = {3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 36, 37, 38, 39};
-    if (opt.train_views > int(kTrain.size()))
-      throw_bad_input(root, "the DTU protocol has 9 train views; " + std::to_string(opt.train_views) + " were asked for");
-    for (int i = 0; i < 49; ++i)
-      if (std::find(kTrain.begin(), kTrain.end(), i) == kTrain.end() &&
-          std::find(kExcluded.begin(), kExcluded.end(), i) == kExcluded.end())
-        split.test.push_back(i);
-    if (opt.train_views > 0) {
-      split.train.assign(kTrain.begin(), kTrain.begin() + opt.train_views);
-      split.protocol = "DTU protocol: train = " + list_text(split.train) + ", test = the 25 views of 0..48 in neither list";
-    } else {
-      for (int i = 0; i < n; ++i)
-        if (std::find(split.test.begin(), split.test.end(), i) == split.test.end()) split.train.push_back(i);
-      split.protocol = "DTU protocol: test = the 25 views of 0..48 in neither list, train = all other views";
-    }
+    split = dtu_protocol_split(n, opt.train_views, root);
   } else {
     split = holdout_split(n, opt.train_views, root);
   }
@@ -442,8 +428,113 @@ Loaded load_spare(const std::string& root, const std::string& scene_dir, const D
   return L;
 }
 
+// DTU in IDR/NeuS layout: images/000000.png... (image i = DTU view i, by sorted name),
+// mask/{i:03d}.png (found by find_mask_files), and cameras_sphere.npz (NeuS) or cameras.npz
+// (IDR) holding per view world_mat_i (4x4 or 3x4; its top 3x4 block is P = K [R | t]) and
+// optionally scale_mat_i. As IDR/NeuS do, the cameras are taken in the normalized frame:
+// P = (world_mat_i @ scale_mat_i)[:3, :4], where scale_mat_i maps the unit sphere onto the
+// object's bounding sphere in DTU's world frame; so the object lies inside the unit sphere
+// (x_dtu = scale_mat @ x_normalized) and every camera outside it. Without scale_mat_i the
+// frame is DTU's own. P is decomposed by decompose_projection (engine/io/spare.h). The scene's
+// sparse/0 (a COLMAP conversion, other frame) is not used: no SfM points, random init; the
+// unit sphere gives each view's depth bounds (|C| - 1, |C| + 1).
+std::string find_idr_cameras(const std::string& root) {
+  std::error_code ec;
+  if (!fs::is_directory(fs::path(root) / "images", ec)) return {};
+  for (const char* name : {"cameras_sphere.npz", "cameras.npz"})
+    if (const fs::path p = fs::path(root) / name; is_file(p)) return p.string();
+  return {};
+}
+
+// matrix_key (e.g. "world_mat_3") of the archive as a row-major 4x4 (a 3x4 array gets the row
+// [0 0 0 1]). BadInput naming the archive when it is absent (unless `optional`), has another
+// shape, or a non-finite entry. Returns false for an absent optional matrix.
+bool idr_matrix(const std::map<std::string, NpyArray>& npz, const std::string& key, const std::string& where,
+                bool optional, std::array<double, 16>& m) {
+  const auto it = npz.find(key);
+  if (it == npz.end()) {
+    if (optional) return false;
+    throw_bad_input(where, key + " is missing (every view needs its projection matrix)");
+  }
+  const NpyArray& a = it->second;
+  const bool shape_ok = a.ndim() == 2 && (a.shape[0] == 4 || a.shape[0] == 3) && a.shape[1] == 4;
+  if (!shape_ok) {
+    std::string shape;
+    for (size_t d : a.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    throw_bad_input(where, key + " has shape " + (shape.empty() ? "()" : shape) + " (expected 4x4 or 3x4)");
+  }
+  m = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!std::isfinite(a.data[i])) throw_bad_input(where, key + " has a non-finite entry");
+    m[i] = a.data[i];
+  }
+  return true;
+}
+
+Loaded load_dtu(const std::string& root, const std::string& cameras_file, const DatasetOptions& opt) {
+  Loaded L;
+  L.format = "dtu";
+  L.downscale = opt.downscale > 0 ? opt.downscale : 1;
+  const std::map<std::string, NpyArray> npz = read_npz(cameras_file);
+  const fs::path image_dir = fs::path(root) / "images";
+  const std::vector<std::string> files = list_image_files(image_dir.string());
+  if (files.empty()) throw_bad_input(image_dir.string(), "no images (expected images/000000.png...)");
+  size_t scaled = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string index = std::to_string(i);
+    const std::string where = cameras_file + " (view " + index + ", " + files[i] + ")";
+    std::array<double, 16> W{}, S{};
+    idr_matrix(npz, "world_mat_" + index, where, false, W);
+    if (idr_matrix(npz, "scale_mat_" + index, where, true, S)) {
+      ++scaled;
+    } else {
+      S = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    }
+    ProjectionMatrix P{};
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 4; ++c) {
+        double v = 0;
+        for (int k = 0; k < 4; ++k) v += W[size_t(r * 4 + k)] * S[size_t(k * 4 + c)];
+        P[size_t(r * 4 + c)] = v;
+      }
+    const DecomposedProjection d = decompose_projection(P, where);
+    View v;
+    v.path = (image_dir / files[i]).string();
+    const ImageInfo info = read_image_header(v.path);
+    Camera& c = v.camera;
+    c.name = files[i];
+    c.width = info.width;
+    c.height = info.height;
+    c.fx = float(d.K[0][0]);
+    c.fy = float(d.K[1][1]);
+    c.cx = float(d.K[2][0]);
+    c.cy = float(d.K[2][1]);
+    if (std::abs(d.K[1][0]) > 1e-6 * d.K[0][0])
+      log_debug(where + ": skew " + std::to_string(d.K[1][0]) + " of K dropped (the engine's cameras have none)");
+    c.R = glm::mat3(d.R);
+    c.t = glm::vec3(d.t);
+    const double dist = glm::length(-glm::transpose(d.R) * d.t);
+    L.bounds.emplace_back(float(std::max(dist - 1.0, 0.01 * dist)), float(dist + 1.0));
+    L.views.push_back(std::move(v));
+  }
+  if (scaled != 0 && scaled != files.size())
+    throw_bad_input(cameras_file, std::to_string(scaled) + " of the " + std::to_string(files.size()) +
+                                      " views have a scale_mat_i (expected all or none)");
+  if (scaled == 0) L.bounds.clear();  // DTU's own frame: the unit sphere says nothing
+  if (npz.count("world_mat_" + std::to_string(files.size())))
+    log_warn(cameras_file + ": holds more world_mat_i than images/ has images (" + std::to_string(files.size()) +
+             "); the extra cameras are ignored");
+  const int n = int(L.views.size());
+  L.split = n >= 49 ? dtu_protocol_split(n, opt.train_views, root) : holdout_split(n, opt.train_views, root);
+  L.note = "DTU (IDR/NeuS) cameras from " + fs::path(cameras_file).filename().string() +
+           (scaled ? " in the normalized frame (world_mat @ scale_mat: object inside the unit sphere)"
+                   : " in DTU's frame (no scale_mat_i)");
+  return L;
+}
+
 std::string format_hint() {
-  return "expected sparse/0/{cameras,images}.{bin,txt} + images/ (COLMAP), poses_bounds.npy + images/ or images_N/ "
+  return "expected sparse/0/{cameras,images}.{bin,txt} + images/ (COLMAP), cameras_sphere.npz / cameras.npz + images/ "
+         "(DTU in IDR/NeuS layout), poses_bounds.npy + images/ or images_N/ "
          "(LLFF), transforms_train.json / transforms.json (Blender, nerfstudio), or pos_XXX.txt + cam_XXX_L_0000.png / "
          "rect_XXX_L_r5000.png (DTU, SpaRe)";
 }
@@ -496,11 +587,16 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& opt) {
   if (opt.train_views < 0) throw_bad_input(path, "train views must be >= 0, found " + std::to_string(opt.train_views));
 
   // Format detection. A COLMAP model with images wins (it has tracks and distortion);
-  // LLFF's sparse/0 lacks images.bin, so such a folder goes to poses_bounds.npy.
+  // LLFF's sparse/0 lacks images.bin, so such a folder goes to poses_bounds.npy. DTU in
+  // IDR/NeuS layout (cameras_sphere.npz / cameras.npz + images/) is checked before LLFF:
+  // such folders often carry an LLFF conversion (poses_bounds.npy) too, in another frame and
+  // without the DTU view numbering that the protocol split needs.
   Loaded L;
   const std::string model_dir = find_colmap_dir(path);
   if (!model_dir.empty() && has_colmap_file(model_dir, "images")) {
     L = load_colmap(path, model_dir, opt);
+  } else if (const std::string idr = find_idr_cameras(path); !idr.empty()) {
+    L = load_dtu(path, idr, opt);
   } else if (is_file(fs::path(path) / "poses_bounds.npy")) {
     L = load_llff(path, opt);
   } else if (is_file(fs::path(path) / "transforms_train.json") || is_file(fs::path(path) / "transforms.json")) {

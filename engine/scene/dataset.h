@@ -47,7 +47,7 @@ class Dataset {
   static Dataset load(const std::string& path, const DatasetOptions& options = {});
 
   std::string root;                 // the path given to load()
-  std::string format;               // "colmap", "llff", "blender", ...
+  std::string format;               // "colmap", "llff", "blender", "dtu" (IDR/NeuS layout), "spare"
   std::string protocol;             // which split rule was applied, in words
   std::vector<Camera> cameras;      // one per view, sorted by image name
   std::vector<std::string> image_paths;

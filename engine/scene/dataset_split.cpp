@@ -80,6 +80,31 @@ Split blender_split(int n_train, int n_test, int train_views, const std::string&
   return s;
 }
 
+const std::vector<int> kDtuTrainIds = {25, 22, 28, 40, 44, 48, 0, 8, 13};
+const std::vector<int> kDtuExcludedIds = {3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 36, 37, 38, 39};
+
+Split dtu_protocol_split(int n_views, int train_views, const std::string& where) {
+  if (n_views < 49)
+    throw_bad_input(where, "the DTU protocol needs the 49 DTU views (0..48); the scene has " + std::to_string(n_views));
+  if (train_views > int(kDtuTrainIds.size()))
+    throw_bad_input(where, "the DTU protocol has " + std::to_string(kDtuTrainIds.size()) + " train views; " +
+                               std::to_string(train_views) + " were asked for");
+  const auto listed = [](const std::vector<int>& ids, int i) { return std::find(ids.begin(), ids.end(), i) != ids.end(); };
+  Split s;
+  for (int i = 0; i < 49; ++i)
+    if (!listed(kDtuTrainIds, i) && !listed(kDtuExcludedIds, i)) s.test.push_back(i);
+  if (train_views > 0) {
+    s.train.assign(kDtuTrainIds.begin(), kDtuTrainIds.begin() + train_views);
+    s.protocol = "DTU protocol: train = " + list_text(s.train) + ", test = the 25 views of 0..48 in neither list";
+    std::sort(s.train.begin(), s.train.end());
+  } else {
+    for (int i = 0; i < n_views; ++i)
+      if (!std::binary_search(s.test.begin(), s.test.end(), i)) s.train.push_back(i);
+    s.protocol = "DTU protocol: test = the 25 views of 0..48 in neither list, train = all other views";
+  }
+  return s;
+}
+
 Split explicit_split(int n_views, const std::vector<int>& train_ids, const std::vector<int>& test_ids,
                      const Split& protocol, const std::string& where) {
   const auto check = [&](const std::vector<int>& ids, const char* what) {

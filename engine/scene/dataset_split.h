@@ -31,6 +31,15 @@ Split holdout_split(int n_views, int train_views, const std::string& where = {},
 Split blender_split(int n_train_frames, int n_test_frames, int train_views, const std::string& where = {});
 extern const std::vector<int> kBlenderTrainIds;
 
+// DTU sparse-view protocol (RegNeRF, DNGaussian, FSGS, CoR-GS), view i = DTU view i:
+// train = the first N of kDtuTrainIds (N <= 9), test = the 25 views of 0..48 in neither
+// kDtuTrainIds nor kDtuExcludedIds; N = 0: train = every non-test view (of all n_views).
+// Needs n_views >= 49; BadInput (naming `where`) otherwise or for N > 9. Lists ascending;
+// the protocol text names the train views in the protocol's order.
+Split dtu_protocol_split(int n_views, int train_views, const std::string& where = {});
+extern const std::vector<int> kDtuTrainIds;
+extern const std::vector<int> kDtuExcludedIds;
+
 // Explicit ids replace the protocol: train = train_ids; test = test_ids, or when none are
 // given, the protocol's test views. BadInput (naming `where`) for ids out of range,
 // duplicates, overlap between train and test, or an empty train list.
