@@ -24,6 +24,15 @@
 
 #include "engine/core/camera.h"
 
+// The per-Gaussian functions below also compile as CUDA device code (cuda/): under nvcc
+// they are __host__ __device__ (with --expt-relaxed-constexpr for std::clamp/std::max);
+// for the C++ compiler the macro is empty and nothing changes.
+#if defined(__CUDACC__)
+#define SP_HD __host__ __device__
+#else
+#define SP_HD
+#endif
+
 namespace sp {
 
 template <class T>
@@ -73,7 +82,7 @@ ProjectionCameraT<T> projection_camera(const Camera& camera, float near_plane) {
 
 // Rotation matrix of q/|q|, q = (w, x, y, z); the identity for a zero quaternion.
 template <class T>
-Mat3T<T> quat_to_rotation(const T* q) {
+SP_HD Mat3T<T> quat_to_rotation(const T* q) {
   const T n2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3];
   if (!(n2 > T(0))) return Mat3T<T>(T(1));
   const T inv = T(1) / std::sqrt(n2);
@@ -93,7 +102,7 @@ Mat3T<T> quat_to_rotation(const T* q) {
 
 // dL/dq for the un-normalized q (through the normalization), given dL/dR. Writes dq[0..3].
 template <class T>
-void quat_to_rotation_backward(const T* q, const Mat3T<T>& dR, T* dq) {
+SP_HD void quat_to_rotation_backward(const T* q, const Mat3T<T>& dR, T* dq) {
   const T n2 = q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3];
   if (!(n2 > T(0))) {
     dq[0] = dq[1] = dq[2] = dq[3] = T(0);
@@ -122,7 +131,7 @@ void quat_to_rotation_backward(const T* q, const Mat3T<T>& dR, T* dq) {
 
 // Σ = M Mᵀ with M = R S.
 template <class T>
-Mat3T<T> covariance_3d(const T* log_scale, const T* q) {
+SP_HD Mat3T<T> covariance_3d(const T* log_scale, const T* q) {
   Mat3T<T> M = quat_to_rotation(q);
   for (int c = 0; c < 3; ++c) M[c] *= std::exp(log_scale[c]);
   return M * glm::transpose(M);
@@ -130,7 +139,7 @@ Mat3T<T> covariance_3d(const T* log_scale, const T* q) {
 
 // Writes dlog_scale[0..2] and dq[0..3] from dL/dΣ.
 template <class T>
-void covariance_3d_backward(const T* log_scale, const T* q, const Mat3T<T>& dsigma, T* dlog_scale, T* dq) {
+SP_HD void covariance_3d_backward(const T* log_scale, const T* q, const Mat3T<T>& dsigma, T* dlog_scale, T* dq) {
   const Mat3T<T> R = quat_to_rotation(q);
   Mat3T<T> M = R;
   T s[3];
@@ -160,7 +169,7 @@ struct EwaRowsT {
   bool free_x = true, free_y = true;  // not clamped
 };
 template <class T>
-EwaRowsT<T> ewa_rows(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_cam) {
+SP_HD EwaRowsT<T> ewa_rows(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_cam) {
   EwaRowsT<T> e;
   const T rz = T(1) / p_cam.z;
   const T xz = p_cam.x * rz, yz = p_cam.y * rz;
@@ -176,7 +185,7 @@ EwaRowsT<T> ewa_rows(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_cam) {
 }
 
 template <class T>
-Sym2T<T> project_covariance(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_cam, const Mat3T<T>& sigma) {
+SP_HD Sym2T<T> project_covariance(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_cam, const Mat3T<T>& sigma) {
   const EwaRowsT<T> e = ewa_rows(cam, p_cam);
   const Vec3T<T> s0 = sigma * e.g0, s1 = sigma * e.g1;
   return {glm::dot(e.g0, s0) + T(0.3), glm::dot(e.g0, s1), glm::dot(e.g1, s1) + T(0.3)};
@@ -184,7 +193,7 @@ Sym2T<T> project_covariance(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_c
 
 // Accumulates dL/dp_cam into dp_cam and writes dL/dΣ into dsigma, from dL/dΣ2D.
 template <class T>
-void project_covariance_backward(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_cam, const Mat3T<T>& sigma,
+SP_HD void project_covariance_backward(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_cam, const Mat3T<T>& sigma,
                                  const Sym2T<T>& dcov, Vec3T<T>& dp_cam, Mat3T<T>& dsigma) {
   const EwaRowsT<T> e = ewa_rows(cam, p_cam);
   const Vec3T<T> s0 = sigma * e.g0, s1 = sigma * e.g1;  // Σ is symmetric
@@ -214,7 +223,7 @@ void project_covariance_backward(const ProjectionCameraT<T>& cam, const Vec3T<T>
 
 // The conic Σ2D⁻¹; false when Σ2D is not positive definite (the Gaussian is culled).
 template <class T>
-bool invert_covariance(const Sym2T<T>& cov, Sym2T<T>& conic) {
+SP_HD bool invert_covariance(const Sym2T<T>& cov, Sym2T<T>& conic) {
   const T det = cov.a * cov.c - cov.b * cov.b;
   if (!(det > T(0))) return false;
   const T inv = T(1) / det;
@@ -224,7 +233,7 @@ bool invert_covariance(const Sym2T<T>& cov, Sym2T<T>& conic) {
 
 // dL/dΣ2D from dL/dconic (b is the one off-diagonal scalar on both sides).
 template <class T>
-Sym2T<T> invert_covariance_backward(const Sym2T<T>& cov, const Sym2T<T>& dconic) {
+SP_HD Sym2T<T> invert_covariance_backward(const Sym2T<T>& cov, const Sym2T<T>& dconic) {
   const T a = cov.a, b = cov.b, c = cov.c;
   const T det = a * c - b * b, inv2 = T(1) / (det * det);
   Sym2T<T> d;
@@ -236,7 +245,7 @@ Sym2T<T> invert_covariance_backward(const Sym2T<T>& cov, const Sym2T<T>& dconic)
 
 // ceil(3 sqrt(λmax)) with INRIA's floor of 0.1 under the discriminant; capped far beyond any image.
 template <class T>
-int screen_radius(const Sym2T<T>& cov) {
+SP_HD int screen_radius(const Sym2T<T>& cov) {
   const T mid = T(0.5) * (cov.a + cov.c);
   const T det = cov.a * cov.c - cov.b * cov.b;
   const T lambda = mid + std::sqrt(std::max(T(0.1), mid * mid - det));
@@ -259,7 +268,7 @@ struct ProjectedGaussianT {
 
 // False when culled: behind the near plane, degenerate, or not finite.
 template <class T>
-bool project_gaussian(const ProjectionCameraT<T>& cam, const T* mean, const T* log_scale, const T* quat,
+SP_HD bool project_gaussian(const ProjectionCameraT<T>& cam, const T* mean, const T* log_scale, const T* quat,
                       ProjectedGaussianT<T>& out) {
   const Vec3T<T> p = cam.R * Vec3T<T>(mean[0], mean[1], mean[2]) + cam.t;
   if (!(p.z > cam.near_plane)) return false;
@@ -284,7 +293,7 @@ struct ProjectionGradientT {
 
 // Accumulates dL/dmean into d_mean; writes d_log_scale[0..2] and d_quat[0..3].
 template <class T>
-void project_gaussian_backward(const ProjectionCameraT<T>& cam, const T* mean, const T* log_scale, const T* quat,
+SP_HD void project_gaussian_backward(const ProjectionCameraT<T>& cam, const T* mean, const T* log_scale, const T* quat,
                                const ProjectionGradientT<T>& g, Vec3T<T>& d_mean, T* d_log_scale, T* d_quat) {
   const Vec3T<T> p = cam.R * Vec3T<T>(mean[0], mean[1], mean[2]) + cam.t;
   const T rz = T(1) / p.z;
