@@ -594,18 +594,10 @@ class CudaTileRasterizer final : public Rasterizer {
   RenderOutput forward(const Camera& camera, const GaussianParams& params, const RenderOptions& options) override {
     std::string why;
     if (!cuda_device_available(&why)) throw_internal("CUDA rasterizer: no usable CUDA device (" + why + ")");
+    check_render_inputs("CUDA", camera, params, size_t(std::numeric_limits<int>::max()));
     const int W = camera.width, H = camera.height;
-    if (W <= 0 || H <= 0)
-      throw_internal("CUDA rasterizer: camera '" + camera.name + "' has size " + std::to_string(W) + "x" +
-                     std::to_string(H));
     const size_t N = params.count;
     const int E = params.extra_channels, K = params.sh_coeffs;
-    if (N > 0 && (!params.means || !params.log_scales || !params.rotations || !params.opacities || !params.sh))
-      throw_internal("CUDA rasterizer: Gaussian parameter arrays missing");
-    if (K < 1) throw_internal("CUDA rasterizer: sh_coeffs must be at least 1");
-    if (E < 0 || (E > 0 && N > 0 && !params.extras))
-      throw_internal("CUDA rasterizer: extra channels declared but no extras array");
-    if (N >= size_t(std::numeric_limits<int>::max())) throw_internal("CUDA rasterizer: too many Gaussians");
 
     auto st = std::make_shared<CudaRenderState>();
     st->width = W;

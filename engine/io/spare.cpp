@@ -68,6 +68,23 @@ ProjectionMatrix compose_projection(const glm::dmat3& K, const glm::dmat3& R, co
   return P;
 }
 
+Camera camera_from_projection(const DecomposedProjection& d, const std::string& name, int width, int height,
+                              const std::string& where) {
+  Camera c;
+  c.name = name;
+  c.width = width;
+  c.height = height;
+  c.fx = float(d.K[0][0]);
+  c.fy = float(d.K[1][1]);
+  c.cx = float(d.K[2][0]);
+  c.cy = float(d.K[2][1]);
+  if (std::abs(d.K[1][0]) > 1e-6 * d.K[0][0])
+    log_debug(where + ": skew " + std::to_string(d.K[1][0]) + " of K dropped (the engine's cameras have none)");
+  c.R = glm::mat3(d.R);
+  c.t = glm::vec3(d.t);
+  return c;
+}
+
 DecomposedProjection decompose_projection(const ProjectionMatrix& Pin, const std::string& where) {
   for (double v : Pin)
     if (!std::isfinite(v)) throw_bad_input(where, "projection matrix has a non-finite entry");
@@ -331,18 +348,7 @@ SpareScene read_spare_scene(const std::string& dir_in, int lighting) {
       throw_bad_input(v.pos_path, "missing: image " + f + " (view " + std::to_string(view) + ") needs its camera file");
     const DecomposedProjection d = decompose_projection(read_projection_matrix(v.pos_path), v.pos_path);
     const ImageInfo info = read_image_header(v.image_path);
-    Camera& c = v.camera;
-    c.name = f;
-    c.width = info.width;
-    c.height = info.height;
-    c.fx = float(d.K[0][0]);
-    c.fy = float(d.K[1][1]);
-    c.cx = float(d.K[2][0]);
-    c.cy = float(d.K[2][1]);
-    if (std::abs(d.K[1][0]) > 1e-6 * d.K[0][0])
-      log_debug(v.pos_path + ": skew " + std::to_string(d.K[1][0]) + " of K dropped (the engine's cameras have none)");
-    c.R = glm::mat3(d.R);
-    c.t = glm::vec3(d.t);
+    v.camera = camera_from_projection(d, f, info.width, info.height, v.pos_path);
     const fs::path m = mask_dir / spare_mask_name(view);
     if (is_file(m)) v.mask_path = m.string();
     s.views.push_back(std::move(v));

@@ -36,6 +36,11 @@ struct DecomposedProjection {
   glm::dvec3 t{0.0};  // world -> camera translation
 };
 
+// The engine camera of a decomposed projection for an image of the given size; K's skew
+// is dropped (the engine's cameras have none; a debug line naming `where` says so).
+Camera camera_from_projection(const DecomposedProjection& d, const std::string& name, int width, int height,
+                              const std::string& where);
+
 // 12 finite numbers separated by white space (DTU writes 3 lines of 4). BadInput naming
 // `where` for a wrong count or a field that is not a number.
 ProjectionMatrix parse_projection_matrix(std::string_view text, const std::string& where);

@@ -1,5 +1,9 @@
 #include "engine/render/rasterizer.h"
 
+#include <string>
+
+#include "engine/core/error.h"
+
 namespace sp {
 
 GaussianParams params_of(const GaussianModel& model) {
@@ -14,6 +18,19 @@ GaussianParams params_of(const GaussianModel& model) {
   p.sh = model.sh.data();
   p.extras = model.extras.empty() ? nullptr : model.extras.data();
   return p;
+}
+
+void check_render_inputs(const char* backend, const Camera& camera, size_t count, int sh_coeffs, int extra_channels,
+                         bool have_arrays, bool have_extras, size_t max_count) {
+  const std::string who = std::string(backend) + " rasterizer: ";
+  if (camera.width <= 0 || camera.height <= 0)
+    throw_internal(who + "camera '" + camera.name + "' has size " + std::to_string(camera.width) + "x" +
+                   std::to_string(camera.height));
+  if (count > 0 && !have_arrays) throw_internal(who + "Gaussian parameter arrays missing");
+  if (sh_coeffs < 1) throw_internal(who + "sh_coeffs must be at least 1");
+  if (extra_channels < 0 || (extra_channels > 0 && count > 0 && !have_extras))
+    throw_internal(who + "extra channels declared but no extras array");
+  if (count >= max_count) throw_internal(who + "too many Gaussians");
 }
 
 }  // namespace sp

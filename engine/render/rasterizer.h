@@ -86,6 +86,19 @@ class Rasterizer {
                         GaussianGradients& grads) = 0;
 };
 
+// Every backend's forward() starts with this: BadInput-free sanity of what the trainer
+// hands over (an internal error names `backend` and what is wrong). `max_count` is the
+// backend's index limit.
+void check_render_inputs(const char* backend, const Camera& camera, size_t count, int sh_coeffs, int extra_channels,
+                         bool have_arrays, bool have_extras, size_t max_count);
+template <class T>
+void check_render_inputs(const char* backend, const Camera& camera, const GaussianParamsT<T>& params,
+                         size_t max_count) {
+  check_render_inputs(backend, camera, params.count, params.sh_coeffs, params.extra_channels,
+                      params.means && params.log_scales && params.rotations && params.opacities && params.sh,
+                      params.extras != nullptr, max_count);
+}
+
 // The multi-threaded CPU tile rasterizer (engine/render/tile_rasterizer_cpu.cpp).
 std::unique_ptr<Rasterizer> make_cpu_rasterizer();
 

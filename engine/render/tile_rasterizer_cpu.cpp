@@ -603,18 +603,10 @@ double blend_exp(double x) {
 template <class T>
 void TileRasterizerT<T>::forward(const Camera& camera, const GaussianParamsT<T>& params,
                                  const RenderOptions& options, TileRenderT<T>& out, const T* mean2d_offsets) {
+  check_render_inputs("CPU", camera, params, size_t(std::numeric_limits<uint32_t>::max()));
   const int W = camera.width, H = camera.height;
-  if (W <= 0 || H <= 0)
-    throw_internal("CPU rasterizer: camera '" + camera.name + "' has size " + std::to_string(W) + "x" +
-                   std::to_string(H));
   const size_t N = params.count;
   const int E = params.extra_channels, K = params.sh_coeffs;
-  if (N > 0 && (!params.means || !params.log_scales || !params.rotations || !params.opacities || !params.sh))
-    throw_internal("CPU rasterizer: Gaussian parameter arrays missing");
-  if (K < 1) throw_internal("CPU rasterizer: sh_coeffs must be at least 1");
-  if (E < 0 || (E > 0 && N > 0 && !params.extras))
-    throw_internal("CPU rasterizer: extra channels declared but no extras array");
-  if (N >= size_t(std::numeric_limits<uint32_t>::max())) throw_internal("CPU rasterizer: too many Gaussians");
   const int degree = std::clamp(options.sh_degree, 0, stored_sh_degree(K));
   const ProjectionCameraT<T> cam = projection_camera<T>(camera, options.near_plane);
 

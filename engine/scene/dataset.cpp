@@ -501,18 +501,7 @@ Loaded load_dtu(const std::string& root, const std::string& cameras_file, const 
     View v;
     v.path = (image_dir / files[i]).string();
     const ImageInfo info = read_image_header(v.path);
-    Camera& c = v.camera;
-    c.name = files[i];
-    c.width = info.width;
-    c.height = info.height;
-    c.fx = float(d.K[0][0]);
-    c.fy = float(d.K[1][1]);
-    c.cx = float(d.K[2][0]);
-    c.cy = float(d.K[2][1]);
-    if (std::abs(d.K[1][0]) > 1e-6 * d.K[0][0])
-      log_debug(where + ": skew " + std::to_string(d.K[1][0]) + " of K dropped (the engine's cameras have none)");
-    c.R = glm::mat3(d.R);
-    c.t = glm::vec3(d.t);
+    v.camera = camera_from_projection(d, files[i], info.width, info.height, where);
     const double dist = glm::length(-glm::transpose(d.R) * d.t);
     L.bounds.emplace_back(float(std::max(dist - 1.0, 0.01 * dist)), float(dist + 1.0));
     L.views.push_back(std::move(v));
