@@ -29,6 +29,20 @@ double psnr(const Image& a, const Image& b, const Image* mask = nullptr);
 // Computed in double. BadInput if the sizes differ or the image is smaller than 11x11.
 double ssim(const Image& a, const Image& b);
 
+// Object-masked scores of the DTU sparse-view tables (DNGaussian's and CoR-GS's
+// metrics_dtu.py, which FSGS, CoR-GS and Binocular3DGS report): render and ground truth are
+// both composited on white outside the object, x * m + (1 - m) with the fractional mask m
+// resampled to the image size; PSNR counts only the pixels fully inside (m == 1); SSIM is
+// taken over the whole composited frame. `mask`: 1 channel (or channel 0), same width and
+// height. BadInput if the sizes differ or no pixel is fully inside.
+struct ObjectMaskedScores {
+  double psnr = 0, ssim = 0;
+};
+ObjectMaskedScores object_masked_scores(const Image& render, const Image& gt, const Image& mask);
+
+// img * m + background * (1 - m), per pixel, with m = mask channel 0 clamped to [0, 1].
+Image composite_outside_mask(const Image& img, const Image& mask, float background = 1.0f);
+
 // The normalized 11-tap Gaussian (sigma 1.5) both SSIMs filter with (the training loss too).
 constexpr int kSsimWindow = 11;
 std::vector<double> ssim_gaussian_window();

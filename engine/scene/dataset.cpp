@@ -568,7 +568,19 @@ std::vector<std::string> find_mask_files(const std::string& root, const std::vec
   return {};
 }
 
-Dataset Dataset::load(const std::string& path, const DatasetOptions& opt) {
+int protocol_downscale(const std::string& protocol) {
+  if (protocol == "llff") return 8;
+  if (protocol == "dtu") return 4;
+  if (protocol == "blender") return 2;
+  return 0;
+}
+
+Dataset Dataset::load(const std::string& path, const DatasetOptions& options) {
+  DatasetOptions opt = options;
+  if (opt.protocol.empty()) opt.protocol = "auto";
+  if (opt.protocol != "auto" && opt.protocol != "llff" && opt.protocol != "dtu" && opt.protocol != "blender")
+    throw_bad_input(path, "unknown protocol '" + opt.protocol + "' (expected auto, llff, dtu or blender)");
+  if (opt.downscale == 0 && opt.resolution == 0) opt.downscale = protocol_downscale(opt.protocol);
   std::error_code ec;
   if (!fs::is_directory(path, ec)) throw_bad_input(path, "no such folder (" + format_hint() + ")");
   if (opt.downscale < 0) throw_bad_input(path, "downscale must be >= 0, found " + std::to_string(opt.downscale));
@@ -664,6 +676,16 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& opt) {
                " -> pinhole with the same intrinsics)");
 
   // Split.
+  if (opt.protocol == "llff") {
+    L.split = holdout_split(int(d.size()), opt.train_views, path);
+  } else if (opt.protocol == "dtu") {
+    if (d.size() < 49)
+      throw_bad_input(path, "the DTU protocol needs the 49 DTU views numbered 0..48, found " + std::to_string(d.size()));
+    L.split = dtu_protocol_split(int(d.size()), opt.train_views, path);
+  } else if (opt.protocol == "blender" && d.format != "blender") {
+    throw_bad_input(path, "the Blender protocol needs a transforms_train.json / transforms_test.json dataset, found " +
+                              d.format);
+  }
   Split split = L.split;
   if (!opt.train_ids.empty() || !opt.test_ids.empty()) {
     std::vector<int> train_ids = opt.train_ids;

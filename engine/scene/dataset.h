@@ -38,7 +38,15 @@ struct DatasetOptions {
   std::vector<int> test_ids{};
   size_t cache_bytes = size_t(2) << 30;  // bound on decoded images held in memory
   bool white_background = true;          // what transparent (RGBA) images are composited on
+  // Split rule: "auto" (or empty) = the format's own (LLFF hold-out for COLMAP/LLFF, DTU's for
+  // DTU layouts with 49+ views, Blender's ids for transforms_train/test); "llff", "dtu" or
+  // "blender" force one (BadInput when the dataset cannot follow it) and, when neither
+  // downscale nor resolution is set, the protocol's resolution: LLFF 1/8, DTU 1/4, Blender 1/2.
+  std::string protocol = "auto";
 };
+
+// The downscale a named protocol evaluates at (llff 8, dtu 4, blender 2); 0 for "auto".
+int protocol_downscale(const std::string& protocol);
 
 class Dataset {
  public:

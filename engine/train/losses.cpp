@@ -94,7 +94,8 @@ void check_same(const char* what, const Image& a, const Image& b) {
 }  // namespace
 
 template <class T>
-double l1_loss_raw(int width, int height, int channels, const T* a, const T* b, T* grad, T scale, bool accumulate) {
+double l1_loss_raw(int width, int height, int channels, const T* a, const T* b, T* grad, T scale, bool accumulate,
+                   const T* pixel_weight) {
   check_shapes("l1_loss", width, height, channels);
   const int h = height;
   const size_t row = size_t(width) * channels;
@@ -104,14 +105,17 @@ double l1_loss_raw(int width, int height, int channels, const T* a, const T* b, 
   for (int y = 0; y < h; ++y) {
     const T* pa = a + size_t(y) * row;
     const T* pb = b + size_t(y) * row;
+    const T* pw = pixel_weight ? pixel_weight + size_t(y) * width : nullptr;
     double s = 0;
-    for (size_t i = 0; i < row; ++i) s += std::abs(double(pa[i]) - double(pb[i]));
+    for (size_t i = 0; i < row; ++i)
+      s += (pw ? double(pw[i / size_t(channels)]) : 1.0) * std::abs(double(pa[i]) - double(pb[i]));
     row_sum[size_t(y)] = s;
     if (grad) {
       T* pg = grad + size_t(y) * row;
       for (size_t i = 0; i < row; ++i) {
         const T d = pa[i] - pb[i];
-        const T v = d > 0 ? g : (d < 0 ? -g : T(0));
+        const T gi = pw ? g * pw[i / size_t(channels)] : g;
+        const T v = d > 0 ? gi : (d < 0 ? -gi : T(0));
         pg[i] = accumulate ? pg[i] + v : v;
       }
     }
@@ -122,7 +126,8 @@ double l1_loss_raw(int width, int height, int channels, const T* a, const T* b, 
 }
 
 template <class T>
-double ssim_train_raw(int width, int height, int channels, const T* a, const T* b, T* grad, T scale, bool accumulate) {
+double ssim_train_raw(int width, int height, int channels, const T* a, const T* b, T* grad, T scale, bool accumulate,
+                      const T* pixel_weight) {
   check_shapes("ssim_train", width, height, channels);
   const int w = width, h = height, nc = channels;
   const size_t n = size_t(w) * h;
@@ -175,6 +180,7 @@ double ssim_train_raw(int width, int height, int channels, const T* a, const T* 
       T* d_mu = plane(in, 2, c) + r0;
       T* d_xx = plane(in, 3, c) + r0;
       T* d_xy = plane(in, 4, c) + r0;
+      const T* pw = pixel_weight ? pixel_weight + r0 : nullptr;
       double s = 0;
       for (int x = 0; x < w; ++x) {
         const T mx = ux[x], my = uy[x];
@@ -182,11 +188,13 @@ double ssim_train_raw(int width, int height, int channels, const T* a, const T* 
         const T B1 = mx * mx + my * my + C1, B2 = (exx[x] - mx * mx) + (eyy[x] - my * my) + C2;
         const T inv_b = T(1) / (B1 * B2);
         const T S = A1 * A2 * inv_b;
-        s += double(S);
+        const T wx = pw ? pw[x] : T(1);
+        s += double(wx) * double(S);
         if (grad) {
-          d_mu[x] = inv_count * (2 * my * (A2 - A1) - 2 * mx * S * (B2 - B1)) * inv_b;
-          d_xx[x] = inv_count * (-S / B2);
-          d_xy[x] = inv_count * (2 * A1 * inv_b);
+          const T k = inv_count * wx;
+          d_mu[x] = k * (2 * my * (A2 - A1) - 2 * mx * S * (B2 - B1)) * inv_b;
+          d_xx[x] = k * (-S / B2);
+          d_xy[x] = k * (2 * A1 * inv_b);
         }
       }
       ws.row_sum[size_t(c) * h + y] = s;
@@ -215,10 +223,12 @@ double ssim_train_raw(int width, int height, int channels, const T* a, const T* 
   return value;
 }
 
-template double l1_loss_raw<float>(int, int, int, const float*, const float*, float*, float, bool);
-template double l1_loss_raw<double>(int, int, int, const double*, const double*, double*, double, bool);
-template double ssim_train_raw<float>(int, int, int, const float*, const float*, float*, float, bool);
-template double ssim_train_raw<double>(int, int, int, const double*, const double*, double*, double, bool);
+template double l1_loss_raw<float>(int, int, int, const float*, const float*, float*, float, bool, const float*);
+template double l1_loss_raw<double>(int, int, int, const double*, const double*, double*, double, bool,
+                                    const double*);
+template double ssim_train_raw<float>(int, int, int, const float*, const float*, float*, float, bool, const float*);
+template double ssim_train_raw<double>(int, int, int, const double*, const double*, double*, double, bool,
+                                       const double*);
 
 double l1_loss(const Image& render, const Image& target, Image* grad) {
   check_same("l1_loss", render, target);
@@ -245,6 +255,28 @@ PhotometricLoss photometric_loss(const Image& render, const Image& target, float
   out.ssim = ssim_train_raw<float>(w, h, c, render.pixels.data(), target.pixels.data(), out.grad.pixels.data(),
                                    -ssim_weight, true);
   out.value = (1.0 - ssim_weight) * out.l1 + ssim_weight * (1.0 - out.ssim);
+  return out;
+}
+
+PhotometricLoss masked_photometric_loss(const Image& render, const Image& target, const Image& weight,
+                                        float ssim_weight) {
+  if (weight.empty()) return photometric_loss(render, target, ssim_weight);
+  check_same("masked_photometric_loss", render, target);
+  if (weight.width != render.width || weight.height != render.height || weight.channels != 1)
+    throw_internal("masked_photometric_loss: the mask must be 1 channel at the render's size");
+  PhotometricLoss out;
+  out.grad = Image(render.width, render.height, render.channels);
+  const int w = render.width, h = render.height, c = render.channels;
+  const float* pw = weight.pixels.data();
+  out.l1 = l1_loss_raw<float>(w, h, c, render.pixels.data(), target.pixels.data(), out.grad.pixels.data(),
+                              1.0f - ssim_weight, false, pw);
+  out.ssim = ssim_train_raw<float>(w, h, c, render.pixels.data(), target.pixels.data(), out.grad.pixels.data(),
+                                   -ssim_weight, true, pw);
+  double mean_w = 0;
+  for (float v : weight.pixels) mean_w += double(v);
+  mean_w /= double(weight.pixels.size());
+  // mean of w (1 - S) = mean(w) - mean(w S).
+  out.value = (1.0 - ssim_weight) * out.l1 + ssim_weight * (mean_w - out.ssim);
   return out;
 }
 

@@ -38,9 +38,22 @@ double ssim_train(const Image& render, const Image& target, Image* grad = nullpt
 // The kernels on raw HWC arrays, in float (training) and double (finite-difference
 // checks). When grad is non-null they write (accumulate = false) or add (accumulate =
 // true) scale * d(loss)/d(a) into it, so several terms can share one gradient buffer.
+//
+// `pixel_weight` (optional, width x height, one value per pixel for every channel) weighs
+// each pixel's term; the mean still divides by the full pixel count, so a weight of 0
+// removes a pixel's loss and gradient without inflating the others.
 template <class T>
-double l1_loss_raw(int width, int height, int channels, const T* a, const T* b, T* grad, T scale, bool accumulate);
+double l1_loss_raw(int width, int height, int channels, const T* a, const T* b, T* grad, T scale, bool accumulate,
+                   const T* pixel_weight = nullptr);
 template <class T>
-double ssim_train_raw(int width, int height, int channels, const T* a, const T* b, T* grad, T scale, bool accumulate);
+double ssim_train_raw(int width, int height, int channels, const T* a, const T* b, T* grad, T scale, bool accumulate,
+                      const T* pixel_weight = nullptr);
+
+// The photometric loss restricted by a per-pixel weight in [0, 1] (1 channel, the render's
+// size; empty = every pixel, identical to photometric_loss):
+//   L = mean over pixels and channels of  w * ((1 - λ)|render - target| + λ (1 - S)),
+// S the SSIM_train map. Pseudo targets use it: pixels outside their mask carry no loss.
+PhotometricLoss masked_photometric_loss(const Image& render, const Image& target, const Image& weight,
+                                        float ssim_weight = 0.2f);
 
 }  // namespace sp

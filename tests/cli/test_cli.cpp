@@ -159,7 +159,11 @@ TEST(Cli, SynthSceneThreeViewReconstructionBeatsUntrainedModel) {
               after, before, m["mean"]["psnr"].get<double>(), m["mean"]["ssim"].get<double>());
   EXPECT_EQ(m["train_views"], 3);
   EXPECT_EQ(m["views"].size(), 10u);
-  EXPECT_GT(after, before + 6.0);
+  // The default 3-view start is plane-sweep stereo, already at 13.7 dB untrained (random
+  // points: 11.0); measured 2026-11-29: 17.6 dB after training (random init, regularizers
+  // off: 13.1; MVS init, regularizers off: 17.4).
+  EXPECT_GT(after, before + 3.0);
+  EXPECT_GT(after, 16.0);
   EXPECT_TRUE(fs::exists(fs::path(dir) / "out/test/side_by_side" / "cam_005_3_0000.png"));
 }
 
@@ -175,7 +179,10 @@ TEST(Cli, BlenderSceneTrainsOverWhiteBackground) {
   const double before = m["initial_mean"]["psnr"], after = m["mean"]["psnr"];
   std::printf("lego, 8 views, 100x100, 300 iterations: PSNR %.2f dB (untrained %.2f dB)\n", after, before);
   EXPECT_EQ(m["views"].size(), 25u);
-  EXPECT_GT(after, before + 8.0);
+  // The default 8-view start is plane-sweep stereo (untrained 15.1 dB; random points 7.0).
+  // Measured 2026-11-29: 21.5 dB after training (19.5 from random points).
+  EXPECT_GT(after, before + 4.0);
+  EXPECT_GT(after, 20.0);
   EXPECT_TRUE(fs::exists(fs::path(out) / "test/renders/test_r_0.png"));
 }
 

@@ -128,5 +128,132 @@ TEST(Trainer, CorruptCheckpointIsBadInput) {
   }
 }
 
+// Every sparse-view regularizer on at once, two co-trained fields: the run trains, both
+// fields stay finite and differ (different randomness), and resuming is bit-exact for both.
+TrainOptions all_regularizers() {
+  TrainOptions o;
+  o.iterations = 30;
+  o.sh_degree = 1;
+  o.sh_increase_interval = 15;
+  o.seed = 4;
+  o.densify_interval = 4;  // several rounds in a short run (co-pruning, unpooling)
+  o.sparse.co_training = true;
+  o.sparse.co_prune_rounds = 2;
+  o.sparse.pseudo_views = 16;
+  o.sparse.depth_smoothness = 0.2f;
+  o.sparse.opacity_entropy = 0.01f;
+  o.sparse.scale_penalty = 0.1f;
+  o.sparse.anisotropy_penalty = 0.1f;
+  o.sparse.unpooling = true;
+  o.sparse.unpool_rounds = 2;
+  o.random_background = true;
+  return o;
+}
+
+TEST(Trainer, CoTrainedFieldsWithAllRegularizersResumeBitExactly) {
+  const Dataset& data = scene().data;
+  auto rasterizer = make_cpu_rasterizer();
+  const TrainOptions o = all_regularizers();
+  Trainer straight(data, initial_model(data), o, *rasterizer);
+  size_t co_pruned = 0, unpooled = 0;
+  straight.run([&](const StepStats& s) {
+    co_pruned += s.co_pruned;
+    unpooled += s.unpooled;
+  });
+  ASSERT_NE(straight.second_model(), nullptr);
+  EXPECT_NE(straight.model().means, straight.second_model()->means);
+  EXPECT_GT(unpooled, 0u);
+  std::printf("co-trained, all regularizers, 30 iterations: %zu / %zu Gaussians, %zu co-pruned, %zu unpooled\n",
+              straight.model().size(), straight.second_model()->size(), co_pruned, unpooled);
+  straight.model().validate("field 0");
+  straight.second_model()->validate("field 1");
+
+  const std::string ckpt = test::temp_dir("ckpt-co") + "/ckpt.bin";
+  Trainer first(data, initial_model(data), o, *rasterizer);
+  while (first.iteration() < 17) first.step();
+  first.save_checkpoint(ckpt);
+  Trainer resumed(data, initial_model(data), o, *rasterizer);
+  resumed.load_checkpoint(ckpt);
+  resumed.run();
+  for (const auto& [a, b] : {std::pair{&straight.model(), &resumed.model()},
+                             std::pair{straight.second_model(), resumed.second_model()}}) {
+    ASSERT_EQ(a->size(), b->size());
+    EXPECT_EQ(a->means, b->means);
+    EXPECT_EQ(a->sh, b->sh);
+    EXPECT_EQ(a->opacities, b->opacities);
+    EXPECT_EQ(a->log_scales, b->log_scales);
+  }
+  // A single-field run cannot resume a co-trained checkpoint.
+  TrainOptions single = o;
+  single.sparse.co_training = false;
+  Trainer other(data, initial_model(data), single, *rasterizer);
+  test::expect_bad_input([&] { other.load_checkpoint(ckpt); }, "field");
+}
+
+TEST(Trainer, PseudoTargetsTrainTowardTheirImagesOnlyInsideTheMask) {
+  const Dataset& data = scene().data;
+  auto rasterizer = make_cpu_rasterizer();
+  TrainOptions o;
+  o.iterations = 60;
+  o.sh_degree = 1;
+  o.densify_until = 0;  // keep the Gaussians fixed in number
+  // A pseudo target at a test pose holding the true test image, masked to its left half:
+  // training on it (always) lowers the error there much more than on the right half.
+  const int test_id = data.test_ids[0];
+  PseudoTarget t;
+  t.camera = data.cameras[size_t(test_id)];
+  t.image = data.image(test_id);
+  t.mask = Image(t.camera.width, t.camera.height, 1, 0.0f);
+  for (int y = 0; y < t.camera.height; ++y)
+    for (int x = 0; x < t.camera.width / 2; ++x) t.mask.at(x, y, 0) = 1.0f;
+  auto half_errors = [&](const GaussianModel& m) {
+    RenderOptions ro;
+    ro.sh_degree = 0;
+    const Image r = rasterizer->forward(t.camera, params_of(m), ro).color;
+    double left = 0, right = 0;
+    for (int y = 0; y < r.height; ++y)
+      for (int x = 0; x < r.width; ++x)
+        for (int c = 0; c < 3; ++c)
+          (x < r.width / 2 - 8 ? left : x >= r.width / 2 + 8 ? right : left) +=
+              x >= r.width / 2 - 8 && x < r.width / 2 + 8 ? 0.0 : std::abs(r.at(x, y, c) - t.image.at(x, y, c));
+    return std::pair{left, right};
+  };
+  Trainer trainer(data, initial_model(data), o, *rasterizer);
+  const auto [l0, r0] = half_errors(trainer.model());
+  PseudoTargetOptions po;
+  po.sample_probability = 1.0f;
+  po.loss_weight = 1.0f;
+  trainer.set_pseudo_targets({t}, po);
+  EXPECT_EQ(trainer.pseudo_target_count(), 1u);
+  bool all_pseudo = true;
+  trainer.run([&](const StepStats& s) { all_pseudo = all_pseudo && s.pseudo_target; });
+  EXPECT_TRUE(all_pseudo);
+  const auto [l1, r1] = half_errors(trainer.model());
+  std::printf("pseudo target, left half masked in: L1 left %.1f -> %.1f, right %.1f -> %.1f\n", l0, l1, r0, r1);
+  EXPECT_LT(l1, 0.7 * l0);
+  EXPECT_LT(l1 / l0, r1 / r0);
+  // Wrong shapes are bad input; an empty set turns them off.
+  PseudoTarget bad = t;
+  bad.mask = Image(3, 3, 1);
+  test::expect_bad_input([&] { trainer.set_pseudo_targets({bad}, po); }, "mask");
+  po.sample_probability = 1.5f;
+  test::expect_bad_input([&] { trainer.set_pseudo_targets({t}, po); }, "probability");
+  trainer.set_pseudo_targets({}, PseudoTargetOptions{});
+  EXPECT_EQ(trainer.pseudo_target_count(), 0u);
+  EXPECT_EQ(&trainer.rasterizer(), rasterizer.get());
+}
+
+TEST(Trainer, SparseViewPresetOnlyForFewViews) {
+  TrainOptions o;
+  const TrainOptions few = sparse_view_defaults(o, 3);
+  EXPECT_GT(few.densify.grad_threshold, o.densify.grad_threshold);
+  EXPECT_GT(few.densify.max_gaussians, 0u);
+  EXPECT_TRUE(few.sparse.co_training);
+  EXPECT_GT(few.sparse.pseudo_views, 0);
+  const TrainOptions many = sparse_view_defaults(o, 20);
+  EXPECT_EQ(many.densify.grad_threshold, o.densify.grad_threshold);
+  EXPECT_EQ(many.sparse.co_training, false);
+}
+
 }  // namespace
 }  // namespace sp

@@ -1,0 +1,36 @@
+#pragma once
+// Sparse-view regularizers on the Gaussians and on rendered depth, each a value with its
+// exact gradient (templated on the scalar so tests check them against finite differences in
+// double). Every function returns the term's unweighted value and ADDS weight * d(term)/d(input)
+// into `grad` when it is non-null, so several terms share one gradient buffer.
+#include <cstddef>
+
+namespace sp {
+
+// Opacity entropy: mean over the N Gaussians of H(o) = -o ln o - (1 - o) ln(1 - o),
+// o = sigmoid(logit). Pushes opacities toward 0 or 1, so half-transparent floaters either
+// become solid (and are corrected by the photometric loss) or vanish (and are pruned).
+// dH/dlogit = -logit * o (1 - o).
+template <class T>
+double opacity_entropy(const T* logits, size_t n, T* grad, T weight);
+
+// Scale penalty: mean over Gaussians of sum over axes of max(0, exp(log_scale) - limit) / limit.
+// Keeps Gaussians from growing into large blurry splats that cover unseen space.
+template <class T>
+double scale_penalty(const T* log_scales, size_t n, T limit, T* grad, T weight);
+
+// Anisotropy penalty: mean over Gaussians of max(0, ln(max scale / min scale) - ln(max_ratio)).
+// Needle-like splats fit three photos and break between them.
+template <class T>
+double anisotropy_penalty(const T* log_scales, size_t n, T max_ratio, T* grad, T weight);
+
+// Edge-aware depth smoothness on a width x height depth image:
+//   mean over horizontal and vertical neighbour pairs (a, b) of
+//   exp(-gamma * mean_c |I_a - I_b|) * |D_a - D_b| * depth_scale,
+// with I the 3-channel guide image (the photo, or the render at a pseudo view; constant).
+// depth_scale makes the term scale-free (the trainer passes 1 / the mean rendered depth).
+template <class T>
+double edge_aware_depth_smoothness(int width, int height, const T* depth, const T* guide, T depth_scale, T gamma,
+                                   T* grad, T weight);
+
+}  // namespace sp

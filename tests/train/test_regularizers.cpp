@@ -1,0 +1,281 @@
+// Sparse-view regularizers: every gradient against central finite differences in double,
+// the masked photometric loss (pseudo targets) and the co-regularization's symmetric
+// gradient, pseudo-view poses, nearest-neighbour co-pruning and FSGS unpooling.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include <glm/gtc/quaternion.hpp>
+
+#include "engine/core/rng.h"
+#include "engine/train/losses.h"
+#include "engine/train/pseudo_views.h"
+#include "engine/train/regularizers.h"
+#include "engine/train/unpooling.h"
+
+namespace sp {
+namespace {
+
+std::vector<double> uniform_values(size_t n, double lo, double hi, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<double> v(n);
+  for (double& x : v) x = lo + (hi - lo) * double(rng.uniform());
+  return v;
+}
+
+// Central differences of f at every entry of x against `analytic`; relative error on the
+// whole vector (|Δ| / max(|g|, floor)). f must be smooth within ±h of x.
+void expect_matches_finite_differences(std::vector<double> x, const std::function<double(const std::vector<double>&)>& f,
+                                       const std::vector<double>& analytic, double h = 1e-6, double tol = 1e-6) {
+  ASSERT_EQ(x.size(), analytic.size());
+  double max_err = 0, max_g = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double x0 = x[i];
+    x[i] = x0 + h;
+    const double fp = f(x);
+    x[i] = x0 - h;
+    const double fm = f(x);
+    x[i] = x0;
+    const double numeric = (fp - fm) / (2 * h);
+    max_err = std::max(max_err, std::abs(numeric - analytic[i]));
+    max_g = std::max(max_g, std::abs(analytic[i]));
+  }
+  ASSERT_GT(max_g, 0.0) << "the gradient is identically zero: the test checks nothing";
+  EXPECT_LT(max_err / max_g, tol) << "max |numeric - analytic| = " << max_err << ", max |analytic| = " << max_g;
+}
+
+TEST(Regularizers, OpacityEntropyGradientMatchesFiniteDifferences) {
+  const std::vector<double> logits = uniform_values(50, -6, 6, 1);
+  std::vector<double> g(logits.size(), 0.0);
+  const double value = opacity_entropy<double>(logits.data(), logits.size(), g.data(), 2.0);
+  // Entropy of a Bernoulli is in (0, ln 2].
+  EXPECT_GT(value, 0.0);
+  EXPECT_LE(value, std::log(2.0));
+  for (double& v : g) v /= 2.0;  // weight 2 scales the gradient
+  expect_matches_finite_differences(
+      logits, [](const std::vector<double>& x) { return opacity_entropy<double>(x.data(), x.size(), nullptr, 1.0); }, g);
+  // Largest at o = 0.5, zero gradient there; pushes toward 0 and 1 elsewhere.
+  double l0 = 0, g0 = 0, l2 = 2, g2 = 0;
+  EXPECT_NEAR(opacity_entropy<double>(&l0, 1, &g0, 1.0), std::log(2.0), 1e-12);
+  EXPECT_EQ(g0, 0.0);
+  opacity_entropy<double>(&l2, 1, &g2, 1.0);
+  EXPECT_LT(g2, 0.0);  // descent raises a logit above 0
+}
+
+TEST(Regularizers, ScaleAndAnisotropyGradientsMatchFiniteDifferences) {
+  const size_t n = 40;
+  std::vector<double> ls = uniform_values(n * 3, std::log(0.01), std::log(2.0), 2);
+  const double limit = 0.3, ratio = 5.0;
+  std::vector<double> gs(ls.size(), 0.0), ga(ls.size(), 0.0);
+  const double vs = scale_penalty<double>(ls.data(), n, limit, gs.data(), 1.0);
+  const double va = anisotropy_penalty<double>(ls.data(), n, ratio, ga.data(), 1.0);
+  EXPECT_GT(vs, 0.0);
+  EXPECT_GT(va, 0.0);
+  expect_matches_finite_differences(
+      ls, [&](const std::vector<double>& x) { return scale_penalty<double>(x.data(), n, limit, nullptr, 1.0); }, gs);
+  expect_matches_finite_differences(
+      ls, [&](const std::vector<double>& x) { return anisotropy_penalty<double>(x.data(), n, ratio, nullptr, 1.0); },
+      ga);
+  // Within the limits: no penalty at all.
+  std::vector<double> small(6, std::log(0.1)), g0(6, 0.0);
+  EXPECT_EQ(scale_penalty<double>(small.data(), 2, limit, g0.data(), 1.0), 0.0);
+  EXPECT_EQ(anisotropy_penalty<double>(small.data(), 2, ratio, g0.data(), 1.0), 0.0);
+  EXPECT_EQ(g0, std::vector<double>(6, 0.0));
+}
+
+TEST(Regularizers, EdgeAwareDepthSmoothnessGradientMatchesFiniteDifferences) {
+  const int w = 13, h = 9;
+  const std::vector<double> depth = uniform_values(size_t(w * h), 1.0, 3.0, 3);
+  const std::vector<double> guide = uniform_values(size_t(w * h * 3), 0.0, 1.0, 4);
+  std::vector<double> g(depth.size(), 0.0);
+  const double v = edge_aware_depth_smoothness<double>(w, h, depth.data(), guide.data(), 0.5, 10.0, g.data(), 1.0);
+  EXPECT_GT(v, 0.0);
+  expect_matches_finite_differences(
+      depth,
+      [&](const std::vector<double>& x) {
+        return edge_aware_depth_smoothness<double>(w, h, x.data(), guide.data(), 0.5, 10.0, nullptr, 1.0);
+      },
+      g);
+}
+
+TEST(Regularizers, DepthSmoothnessIgnoresDepthStepsAtImageEdges) {
+  // Depth jumps where the guide image has an edge cost far less than where it is flat.
+  const int w = 16, h = 8;
+  std::vector<double> depth(size_t(w * h)), flat(size_t(w * h * 3), 0.5), edged = flat;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      depth[size_t(y * w + x)] = x < 8 ? 1.0 : 2.0;
+      if (x >= 8)
+        for (int c = 0; c < 3; ++c) edged[size_t((y * w + x) * 3 + c)] = 1.0;
+    }
+  const double on_edge = edge_aware_depth_smoothness<double>(w, h, depth.data(), edged.data(), 1.0, 10.0, nullptr, 1);
+  const double on_flat = edge_aware_depth_smoothness<double>(w, h, depth.data(), flat.data(), 1.0, 10.0, nullptr, 1);
+  EXPECT_GT(on_flat, 0.0);
+  EXPECT_NEAR(on_edge / on_flat, std::exp(-5.0), 1e-12);
+}
+
+TEST(Regularizers, MaskedPhotometricGradientMatchesFiniteDifferences) {
+  const int w = 14, h = 11, c = 3;
+  const std::vector<double> a = uniform_values(size_t(w * h * c), 0, 1, 5);
+  std::vector<double> b = uniform_values(a.size(), 0, 1, 6);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.6 * a[i] + 0.4 * b[i];
+  const std::vector<double> mask = uniform_values(size_t(w * h), 0, 1, 7);
+  const double lambda = 0.2;
+  auto loss = [&](const std::vector<double>& x, double* grad) {
+    const double l1 = l1_loss_raw<double>(w, h, c, x.data(), b.data(), grad, 1 - lambda, false, mask.data());
+    const double s = ssim_train_raw<double>(w, h, c, x.data(), b.data(), grad, -lambda, true, mask.data());
+    double mw = 0;
+    for (double m : mask) mw += m;
+    return (1 - lambda) * l1 + lambda * (mw / double(mask.size()) - s);
+  };
+  std::vector<double> g(a.size());
+  loss(a, g.data());
+  expect_matches_finite_differences(a, [&](const std::vector<double>& x) { return loss(x, nullptr); }, g, 1e-6, 1e-5);
+}
+
+Image image_from(const std::vector<double>& v, int w, int h, int c) {
+  Image im(w, h, c);
+  for (size_t i = 0; i < v.size(); ++i) im.pixels[i] = float(v[i]);
+  return im;
+}
+
+TEST(Regularizers, MaskedLossWithFullMaskIsThePhotometricLossAndZeroMaskSilencesPixels) {
+  const int w = 20, h = 15;
+  const Image a = image_from(uniform_values(size_t(w * h * 3), 0, 1, 8), w, h, 3);
+  const Image b = image_from(uniform_values(size_t(w * h * 3), 0, 1, 9), w, h, 3);
+  const PhotometricLoss plain = photometric_loss(a, b);
+  const PhotometricLoss full = masked_photometric_loss(a, b, Image(w, h, 1, 1.0f));
+  EXPECT_NEAR(full.value, plain.value, 1e-6);
+  for (size_t i = 0; i < plain.grad.pixels.size(); ++i) EXPECT_NEAR(full.grad.pixels[i], plain.grad.pixels[i], 1e-9);
+  // Left half masked out: L1 gradient vanishes there (SSIM's window reaches 5 px across).
+  Image half(w, h, 1, 1.0f);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w / 2; ++x) half.at(x, y, 0) = 0.0f;
+  const PhotometricLoss masked = masked_photometric_loss(a, b, half);
+  EXPECT_LT(masked.value, plain.value);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w / 2 - 6; ++x)
+      for (int c = 0; c < 3; ++c) EXPECT_EQ(masked.grad.at(x, y, c), 0.0f);
+}
+
+TEST(Regularizers, CoRegularizationGradientOfEachFieldIsTheLossWithItsRenderFirst) {
+  // The trainer takes field B's gradient of L(A, B) as the gradient of L(B, A) w.r.t. its first
+  // argument (L1 and SSIM are symmetric). Check that against finite differences in B.
+  const int w = 12, h = 10, c = 3;
+  const std::vector<double> a = uniform_values(size_t(w * h * c), 0, 1, 10);
+  std::vector<double> b = uniform_values(a.size(), 0, 1, 11);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.5 * a[i] + 0.5 * b[i];
+  auto loss_ab = [&](const std::vector<double>& bb) {
+    return 0.8 * l1_loss_raw<double>(w, h, c, a.data(), bb.data(), nullptr, 1.0, false) +
+           0.2 * (1 - ssim_train_raw<double>(w, h, c, a.data(), bb.data(), nullptr, 1.0, false));
+  };
+  std::vector<double> g(b.size());
+  l1_loss_raw<double>(w, h, c, b.data(), a.data(), g.data(), 0.8, false);
+  ssim_train_raw<double>(w, h, c, b.data(), a.data(), g.data(), -0.2, true);
+  expect_matches_finite_differences(b, loss_ab, g, 1e-6, 1e-5);
+}
+
+Camera camera_at(const glm::vec3& centre, const glm::quat& q) {
+  Camera c;
+  c.width = 64;
+  c.height = 48;
+  c.fx = c.fy = 50;
+  c.cx = 32;
+  c.cy = 24;
+  c.R = glm::mat3_cast(q);
+  c.t = -(c.R * centre);
+  return c;
+}
+
+TEST(PseudoViews, CameraTowardInterpolatesPoseBetweenEnds) {
+  const Camera a = camera_at({0, 0, 0}, glm::angleAxis(0.0f, glm::vec3(0, 1, 0)));
+  const Camera b = camera_at({2, 0, 1}, glm::angleAxis(0.6f, glm::vec3(0, 1, 0)));
+  const Camera t0 = camera_toward(a, b, 0.0f), t1 = camera_toward(a, b, 1.0f), th = camera_toward(a, b, 0.5f);
+  EXPECT_LT(glm::length(t0.center() - a.center()), 1e-5f);
+  EXPECT_LT(glm::length(t1.center() - b.center()), 1e-5f);
+  EXPECT_LT(glm::length(th.center() - glm::vec3(1, 0, 0.5f)), 1e-5f);
+  const glm::mat3 expected = glm::mat3_cast(glm::angleAxis(0.3f, glm::vec3(0, 1, 0)));
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) {
+      EXPECT_NEAR(th.R[i][j], expected[i][j], 1e-5f);
+      EXPECT_NEAR(t1.R[i][j], b.R[i][j], 1e-5f);
+    }
+  EXPECT_EQ(th.width, a.width);
+  EXPECT_EQ(th.fx, a.fx);
+}
+
+TEST(PseudoViews, InterpolatedCamerasLieBetweenNearestTrainPairs) {
+  std::vector<Camera> train = {camera_at({0, 0, 0}, glm::quat(1, 0, 0, 0)), camera_at({1, 0, 0}, glm::quat(1, 0, 0, 0)),
+                               camera_at({10, 0, 0}, glm::quat(1, 0, 0, 0))};
+  const std::vector<Camera> pseudo = interpolated_pseudo_cameras(train, 200, uint64_t(5));
+  ASSERT_EQ(pseudo.size(), 200u);
+  EXPECT_EQ(pseudo[7].name, "pseudo_007");
+  for (const Camera& c : pseudo) {
+    const glm::vec3 p = c.center();
+    EXPECT_NEAR(p.y, 0.0f, 1e-5f);
+    // Pairs: 0-1, 1-0, 2-1 (nearest neighbours): never between 0 and 2 beyond 1's side.
+    EXPECT_GE(p.x, -1e-5f);
+    EXPECT_LE(p.x, 10.0f + 1e-5f);
+  }
+  // Same seed, same poses; too few cameras, none.
+  const std::vector<Camera> again = interpolated_pseudo_cameras(train, 200, uint64_t(5));
+  EXPECT_EQ(again[123].t, pseudo[123].t);
+  EXPECT_TRUE(interpolated_pseudo_cameras({train[0]}, 5, uint64_t(1)).empty());
+}
+
+TEST(Unpooling, NearestDistancesMatchBruteForceAndCoPruningKeepsCounterparts) {
+  const std::vector<double> pa = uniform_values(300 * 3, -1, 1, 12), pb = uniform_values(200 * 3, -1, 1, 13);
+  const std::vector<float> a(pa.begin(), pa.end()), b(pb.begin(), pb.end());
+  const std::vector<float> d = nearest_distances(a, b);
+  const std::vector<float> self = nearest_distances(a, a, true);
+  for (size_t i = 0; i < 300; ++i) {
+    float best = std::numeric_limits<float>::max(), best_self = best;
+    for (size_t j = 0; j < 200; ++j)
+      best = std::min(best, glm::length(glm::vec3(a[i * 3], a[i * 3 + 1], a[i * 3 + 2]) -
+                                        glm::vec3(b[j * 3], b[j * 3 + 1], b[j * 3 + 2])));
+    for (size_t j = 0; j < 300; ++j)
+      if (j != i)
+        best_self = std::min(best_self, glm::length(glm::vec3(a[i * 3], a[i * 3 + 1], a[i * 3 + 2]) -
+                                                    glm::vec3(a[j * 3], a[j * 3 + 1], a[j * 3 + 2])));
+    EXPECT_NEAR(d[i], best, 1e-5f);
+    EXPECT_NEAR(self[i], best_self, 1e-5f);
+  }
+  GaussianModel f, g;
+  f.sh_degree = g.sh_degree = 0;
+  f.resize(3);
+  g.resize(2);
+  f.means = {0, 0, 0, 1, 0, 0, 5, 5, 5};  // the third has no counterpart
+  g.means = {0.05f, 0, 0, 1, 0.05f, 0};
+  EXPECT_EQ(co_pruning_keep(f, g, 0.1f), (std::vector<bool>{true, true, false}));
+}
+
+TEST(Unpooling, GrowsMidpointsOnlyInSparseRegions) {
+  // A dense cluster plus one isolated pair: the isolated Gaussians score far above the median.
+  GaussianModel m;
+  m.sh_degree = 0;
+  const std::vector<double> cluster = uniform_values(100 * 3, 0, 0.1, 14);
+  m.resize(102);
+  for (size_t i = 0; i < 300; ++i) m.means[i] = float(cluster[i]);
+  m.means[300] = 5;
+  m.means[303] = 6;
+  for (size_t i = 0; i < 102; ++i) m.opacities[i] = float(i);
+  AdamState adam;
+  adam.reset_like(m);
+  UnpoolingOptions o;
+  o.neighbours = 1;
+  const size_t added = unpool(m, adam, o);
+  ASSERT_EQ(added, 2u);  // one edge from each isolated Gaussian to the other
+  ASSERT_EQ(m.size(), 104u);
+  EXPECT_FLOAT_EQ(m.means[102 * 3], 5.5f);
+  EXPECT_FLOAT_EQ(m.means[103 * 3], 5.5f);
+  EXPECT_FLOAT_EQ(m.opacities[102], 101.0f);  // a copy of the neighbour
+  EXPECT_EQ(adam.m.size(), 104u);
+  EXPECT_EQ(adam.v.rotations[103 * 4], 0.0f);
+}
+
+}  // namespace
+}  // namespace sp
