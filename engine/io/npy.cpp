@@ -1,6 +1,7 @@
 #include "engine/io/npy.h"
 
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <ostream>
@@ -135,32 +136,55 @@ void convert(std::string_view raw, std::vector<double>& out) {
   }
 }
 
+// IEEE 754 binary16 -> double, exactly (subnormals, infinities and NaN included).
+double half_to_double(uint16_t h) {
+  const int sign = h >> 15, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  double v;
+  if (exponent == 0) v = std::ldexp(double(mantissa), -24);
+  else if (exponent == 31) v = mantissa ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+  else v = std::ldexp(double(mantissa | 0x400), exponent - 25);
+  return sign ? -v : v;
+}
+
+void convert_half(std::string_view raw, std::vector<double>& out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint16_t h;
+    std::memcpy(&h, raw.data() + i * 2, 2);
+    out[i] = half_to_double(h);
+  }
+}
+
 std::string shape_text(const std::vector<size_t>& shape) {
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i) s += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? "," : "");
   return s + ")";
 }
 
+std::string encode_raw(const std::vector<size_t>& shape, const std::string& descr, std::string_view raw, int version) {
+  if (version < 1 || version > 3) throw_internal("encode_npy: version must be 1, 2 or 3");
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : i + 1 < shape.size() ? ", " : "");
+  dict += "), }";
+  // Pad with spaces so magic + version + length + header is a multiple of 64, ending in '\n'.
+  const size_t length_bytes = version == 1 ? 2 : 4;
+  const size_t unpadded = kMagic.size() + 2 + length_bytes + dict.size() + 1;
+  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict += '\n';
+  std::string out(kMagic);
+  out += char(version);
+  out += char(0);
+  if (version == 1 && dict.size() > 65535) throw_internal("encode_npy: header too long");
+  for (size_t b = 0; b < length_bytes; ++b) out += char((dict.size() >> (8 * b)) & 0xff);
+  out += dict;
+  out.append(raw);
+  return out;
+}
+
 template <class T>
 std::string encode(const std::vector<size_t>& shape, const T* data, const char* descr) {
   size_t n = 1;
   for (size_t d : shape) n *= d;
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
-  for (size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : i + 1 < shape.size() ? ", " : "");
-  dict += "), }";
-  // Pad with spaces so magic + version + length + header is a multiple of 64, ending in '\n'.
-  const size_t unpadded = kMagic.size() + 2 + 2 + dict.size() + 1;
-  dict.append((64 - unpadded % 64) % 64, ' ');
-  dict += '\n';
-  std::string out(kMagic);
-  out += char(1);
-  out += char(0);
-  if (dict.size() > 65535) throw_internal("encode_npy: header too long");
-  out += char(dict.size() & 0xff);
-  out += char(dict.size() >> 8);
-  out += dict;
-  out.append(reinterpret_cast<const char*>(data), n * sizeof(T));
-  return out;
+  return encode_raw(shape, descr, std::string_view(reinterpret_cast<const char*>(data), n * sizeof(T)), 1);
 }
 
 }  // namespace
@@ -193,15 +217,25 @@ NpyArray parse_npy(std::string_view bytes, const std::string& where) {
     const char* descr;
     size_t size;
   };
-  static constexpr std::array<Type, 9> kTypes = {{{"<f8", 8}, {"<f4", 4}, {"<i4", 4}, {"<i8", 8}, {"|u1", 1},
-                                                  {"<u1", 1}, {"|i1", 1}, {"<i1", 1}, {"|b1", 1}}};
+  // '<' little-endian, '|' not applicable (one byte), '=' native (little-endian on every
+  // machine the engine builds for).
+  static constexpr std::array<Type, 10> kTypes = {{{"f8", 8}, {"f4", 4}, {"f2", 2}, {"i8", 8}, {"i4", 4},
+                                                   {"i2", 2}, {"i1", 1}, {"u8", 8}, {"u4", 4}, {"u2", 2}}};
+  static constexpr std::array<Type, 2> kByteTypes = {{{"u1", 1}, {"b1", 1}}};
   size_t item = 0;
-  for (const auto& t : kTypes)
-    if (a.dtype == t.descr) item = t.size;
+  std::string code;  // dtype without the byte-order character
+  if (a.dtype.size() >= 2 && (a.dtype[0] == '<' || a.dtype[0] == '|' || a.dtype[0] == '=')) {
+    code = a.dtype.substr(1);
+    for (const auto& t : kTypes)
+      if (code == t.descr && (a.dtype[0] != '|' || t.size == 1)) item = t.size;
+    for (const auto& t : kByteTypes)
+      if (code == t.descr) item = t.size;
+  }
   if (item == 0) {
     if (!a.dtype.empty() && a.dtype[0] == '>')
       throw_bad_input(where, "big-endian dtype '" + a.dtype + "' is not supported (expected little-endian)");
-    throw_bad_input(where, "dtype '" + a.dtype + "' is not supported (expected <f8, <f4, <i4, <i8 or |u1)");
+    throw_bad_input(where, "dtype '" + a.dtype +
+                               "' is not supported (expected little-endian f8, f4, f2, i8, i4, i2, i1, u8, u4, u2, u1 or b1)");
   }
 
   // Element count, checked against the bytes present before allocating anything.
@@ -216,16 +250,26 @@ NpyArray parse_npy(std::string_view bytes, const std::string& where) {
            " data bytes, found " + std::to_string(r.remaining()));
   const std::string_view raw = r.read_bytes(count * item, "array data");
   a.data.resize(count);
-  if (a.dtype == "<f8") convert<double>(raw, a.data);
-  else if (a.dtype == "<f4") convert<float>(raw, a.data);
-  else if (a.dtype == "<i4") convert<int32_t>(raw, a.data);
-  else if (a.dtype == "<i8") convert<int64_t>(raw, a.data);
-  else if (a.dtype == "|i1" || a.dtype == "<i1") convert<int8_t>(raw, a.data);
+  if (code == "f8") convert<double>(raw, a.data);
+  else if (code == "f4") convert<float>(raw, a.data);
+  else if (code == "f2") convert_half(raw, a.data);
+  else if (code == "i8") convert<int64_t>(raw, a.data);
+  else if (code == "i4") convert<int32_t>(raw, a.data);
+  else if (code == "i2") convert<int16_t>(raw, a.data);
+  else if (code == "i1") convert<int8_t>(raw, a.data);
+  else if (code == "u8") convert<uint64_t>(raw, a.data);
+  else if (code == "u4") convert<uint32_t>(raw, a.data);
+  else if (code == "u2") convert<uint16_t>(raw, a.data);
   else convert<uint8_t>(raw, a.data);
   return a;
 }
 
 NpyArray read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
+
+std::string encode_npy_bytes(const std::vector<size_t>& shape, const std::string& descr, std::string_view raw,
+                             int version) {
+  return encode_raw(shape, descr, raw, version);
+}
 
 std::string encode_npy(const std::vector<size_t>& shape, const float* data) { return encode(shape, data, "<f4"); }
 std::string encode_npy(const std::vector<size_t>& shape, const double* data) { return encode(shape, data, "<f8"); }

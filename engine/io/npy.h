@@ -1,8 +1,8 @@
 #pragma once
 // NumPy .npy arrays (format versions 1.0, 2.0, 3.0) and .npz archives written by np.savez.
-// Supported element types: little-endian float64 '<f8', float32 '<f4', int32 '<i4',
-// int64 '<i8', uint8 '|u1' (and int8 '|i1', bool '|b1'), C order only. Values come back
-// converted to double (exact for every supported type except int64 beyond 2^53).
+// Supported element types (little-endian '<', or '|'/'=' where NumPy writes them): float64,
+// float32, float16 ('<f2'), int64/32/16/8, uint64/32/16/8 and bool, C order only. Values come
+// back converted to double (exact for every supported type except 64-bit integers beyond 2^53).
 // np.savez_compressed archives (deflate entries) are refused with a clear message: the
 // engine has no inflate dependency, and every .npz in our data is stored uncompressed.
 #include <cstddef>
@@ -29,6 +29,11 @@ struct NpyArray {
 NpyArray parse_npy(std::string_view bytes, const std::string& where);
 NpyArray read_npy(const std::string& path);
 
+// .npy bytes of any dtype from its raw little-endian element bytes, in format `version`
+// (1, 2 or 3; header padded to 64 bytes, as NumPy writes it). The caller supplies raw of the
+// right size; used to write LangSplat-style inputs in tests and float16/int data.
+std::string encode_npy_bytes(const std::vector<size_t>& shape, const std::string& descr, std::string_view raw,
+                             int version = 1);
 // Format 1.0 .npy bytes (header padded to 64 bytes, as NumPy writes it).
 std::string encode_npy(const std::vector<size_t>& shape, const float* data);
 std::string encode_npy(const std::vector<size_t>& shape, const double* data);

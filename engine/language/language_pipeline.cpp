@@ -1,0 +1,68 @@
+#include "engine/language/language_pipeline.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "engine/render/tile_rasterizer_cpu.h"
+
+namespace sp {
+
+std::vector<LanguageView> load_language_views(const std::vector<Camera>& cameras, const std::string& dir) {
+  std::vector<LanguageView> views;
+  views.reserve(cameras.size());
+  for (const Camera& c : cameras) views.push_back({c, load_language_targets(dir, c.name, c.width, c.height)});
+  return views;
+}
+
+RelevanceMaps query_relevance(const GaussianModel& model, const LanguageField& field, const SparseCodes& codes,
+                              const Camera& camera, const QueryEmbeddings& queries) {
+  TileRasterizerT<float> tiles;
+  TileRenderT<float> plain;
+  RenderOptions ro;
+  ro.sh_degree = 0;  // colour is not used; the tile lists and α do not depend on it
+  GaussianParams p = params_of(model);
+  p.extra_channels = 0;
+  p.extras = nullptr;
+  tiles.forward(camera, p, ro, plain);
+  const std::vector<float> proj = splat_sparse_projections(plain.state, codes, relevance_projection(field, queries));
+  return relevance_from_projections(proj, camera.width, camera.height, field, queries);
+}
+
+Image heatmap_image(const std::vector<float>& values, int W, int H, bool normalize) {
+  float lo = 0.0f, hi = 1.0f;
+  if (normalize && !values.empty()) {
+    const auto [a, b] = std::minmax_element(values.begin(), values.end());
+    lo = *a;
+    hi = std::max(*b, *a + 1e-9f);
+  }
+  Image img(W, H, 3);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const float t = std::clamp((values[i] - lo) / (hi - lo), 0.0f, 1.0f);
+    // Piecewise-linear blue -> green -> red.
+    const float r = std::clamp(2.0f * t - 0.5f, 0.0f, 1.0f);
+    const float g = std::clamp(2.0f - std::abs(4.0f * t - 2.0f), 0.0f, 1.0f);
+    const float b = std::clamp(1.5f - 2.0f * t, 0.0f, 1.0f);
+    img.pixels[i * 3] = r;
+    img.pixels[i * 3 + 1] = g;
+    img.pixels[i * 3 + 2] = b;
+  }
+  return img;
+}
+
+Image mask_image(const std::vector<uint8_t>& mask, int W, int H) {
+  Image img(W, H, 1);
+  for (size_t i = 0; i < mask.size(); ++i) img.pixels[i] = mask[i] ? 1.0f : 0.0f;
+  return img;
+}
+
+std::string phrase_slug(const std::string& phrase) {
+  std::string s;
+  for (unsigned char c : phrase) {
+    if (std::isalnum(c)) s += char(std::tolower(c));
+    else if (!s.empty() && s.back() != '_') s += '_';
+  }
+  while (!s.empty() && s.back() == '_') s.pop_back();
+  return s.empty() ? "query" : s;
+}
+
+}  // namespace sp

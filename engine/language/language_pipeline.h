@@ -1,0 +1,31 @@
+#pragma once
+// The language workflow's steps as the CLI and the tests run them (docs/language.md):
+// LangSplat-format inputs -> training views -> trained field -> per-view relevance by
+// sparse splatting -> LERF post-processing -> heatmaps and masks.
+#include <string>
+#include <vector>
+
+#include "engine/core/camera.h"
+#include "engine/core/image.h"
+#include "engine/language/language_trainer.h"
+#include "engine/language/relevance.h"
+
+namespace sp {
+
+// The targets of each camera from `features_dir` (<image stem>_f.npy / _s.npy) at the
+// camera's size. BadInput naming the first missing file.
+std::vector<LanguageView> load_language_views(const std::vector<Camera>& cameras, const std::string& features_dir);
+
+// Relevance of every query at every level for one camera: a CPU forward pass for the tile
+// lists, then sparse splatting of the codes' projections (no decode, no L-channel image).
+RelevanceMaps query_relevance(const GaussianModel& model, const LanguageField& field, const SparseCodes& codes,
+                              const Camera& camera, const QueryEmbeddings& queries);
+
+// A relevance map as an RGB heatmap (blue -> green -> red), min-max normalized if asked.
+Image heatmap_image(const std::vector<float>& values, int width, int height, bool normalize);
+Image mask_image(const std::vector<uint8_t>& mask, int width, int height);
+
+// A file-name-safe form of a phrase ("red mug!" -> "red_mug").
+std::string phrase_slug(const std::string& phrase);
+
+}  // namespace sp
