@@ -1,0 +1,799 @@
+// sparsplat-view: real-time Vulkan viewer of a Gaussian PLY (ours or any INRIA-layout file).
+// Frame: the splat pipeline (engine/display, docs/viewer.md) into a float target, then one
+// render pass on the swapchain image: composite over the background + the ImGui panel.
+// Exit codes: 0 success, 1 internal failure (or validation messages with --validation),
+// 2 bad input.
+#define GLFW_INCLUDE_VULKAN
+#include <GLFW/glfw3.h>
+
+#include <CLI/CLI.hpp>
+#include <imgui.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_vulkan.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/core/error.h"
+#include "engine/core/log.h"
+#include "engine/display/splat_pipeline_vk.h"
+#include "engine/display/view_camera.h"
+#include "engine/io/cameras_json.h"
+#include "engine/io/image_io.h"
+#include "engine/scene/model_ply.h"
+
+namespace sp {
+namespace {
+
+struct ViewerArgs {
+  std::string model;
+  std::string cameras;
+  int camera = -1;            // start at this dataset camera (window sized like it)
+  int width = 0, height = 0;  // window size (default 1280x720, or the camera's)
+  int frames = 0;             // with --exit: frames to render before leaving
+  std::string screenshot;     // file for the screenshot key / the automated one
+  bool exit_after = false;
+  bool no_ui = false;
+  bool validation = false;
+  bool exercise_window = false;  // resize + iconify/restore during the first frames (tests)
+  std::vector<float> background = {0, 0, 0};
+};
+
+void check_vk_for_imgui(VkResult r) {
+  if (r < 0) throw_internal(std::string("Vulkan (ImGui backend): ") + vk_result_name(r));
+}
+
+// Everything that depends on the swapchain's size.
+struct Swapchain {
+  VkSwapchainKHR swapchain = VK_NULL_HANDLE;
+  VkFormat format = VK_FORMAT_UNDEFINED;
+  VkExtent2D extent{0, 0};
+  uint32_t min_images = 2;
+  std::vector<VkImage> images;
+  std::vector<VkImageView> views;
+  std::vector<VkFramebuffer> framebuffers;
+  std::vector<VkSemaphore> rendered;  // one per image: presentation waits on it
+};
+
+class Viewer {
+ public:
+  Viewer(const ViewerArgs& args, GLFWwindow* window, VulkanDevice& device, const GaussianModel& model,
+         std::vector<Camera> cameras);
+  ~Viewer();
+  int run();
+
+ private:
+  void create_swapchain();
+  void destroy_swapchain();
+  void create_composite_pipeline();
+  void update_composite_descriptor();
+  bool draw_frame(bool take_screenshot, const std::string& screenshot_path);
+  void save_screenshot(const std::string& path);
+  void handle_input(float dt);
+  void draw_panel();
+  void snap(int index);
+  void reset_view();
+
+ public:
+  void key(int key);
+
+ private:
+
+  ViewerArgs args_;
+  GLFWwindow* window_;
+  VulkanDevice& device_;
+  VulkanDevice::Impl& dev_;
+  const GaussianModel& model_;
+  std::vector<Camera> cameras_;
+  SplatPipeline pipeline_;
+  SplatTarget target_;
+  Swapchain sc_;
+  VkRenderPass present_pass_ = VK_NULL_HANDLE;
+  VkDescriptorSetLayout composite_set_layout_ = VK_NULL_HANDLE;
+  VkDescriptorPool pool_ = VK_NULL_HANDLE, imgui_pool_ = VK_NULL_HANDLE;
+  VkDescriptorSet composite_set_ = VK_NULL_HANDLE;
+  VkPipelineLayout composite_layout_ = VK_NULL_HANDLE;
+  VkPipeline composite_ = VK_NULL_HANDLE;
+  VkSampler sampler_ = VK_NULL_HANDLE;
+  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+  VkFence frame_fence_ = VK_NULL_HANDLE;
+  VkSemaphore acquired_ = VK_NULL_HANDLE;
+  GpuBuffer screenshot_buffer_;
+  bool imgui_ready_ = false;
+
+  ViewCamera view_;
+  glm::vec3 scene_center_{0.0f};
+  float scene_extent_ = 1.0f;
+  int current_camera_ = -1;
+  bool fly_mode_ = false;
+  bool show_panel_ = true;
+  int sh_degree_ = 3;
+  float splat_scale_ = 1.0f;
+  float background_[3] = {0, 0, 0};
+  double last_mouse_x_ = 0, last_mouse_y_ = 0;
+  float frame_ms_ = 0, fps_ = 0;
+  uint32_t visible_ = 0;
+  SplatPipeline::StageTimes stages_;
+  int screenshot_counter_ = 0;
+  bool screenshot_requested_ = false;
+  std::string status_;
+};
+
+Viewer::Viewer(const ViewerArgs& args, GLFWwindow* window, VulkanDevice& device, const GaussianModel& model,
+               std::vector<Camera> cameras)
+    : args_(args),
+      window_(window),
+      device_(device),
+      dev_(device.impl()),
+      model_(model),
+      cameras_(std::move(cameras)),
+      pipeline_(device.impl()) {
+  pipeline_.set_model(model);
+  sh_degree_ = model.sh_degree;
+  show_panel_ = !args.no_ui;
+  for (int c = 0; c < 3; ++c) background_[c] = args.background[size_t(c)];
+
+  // Scene centre and size (median-free: mean and RMS spread of the means).
+  const size_t n = model.size();
+  if (n > 0) {
+    glm::dvec3 sum(0.0);
+    for (size_t i = 0; i < n; ++i) sum += glm::dvec3(model.means[i * 3], model.means[i * 3 + 1], model.means[i * 3 + 2]);
+    const glm::dvec3 mean = sum / double(n);
+    double var = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const glm::dvec3 d = glm::dvec3(model.means[i * 3], model.means[i * 3 + 1], model.means[i * 3 + 2]) - mean;
+      var += glm::dot(d, d);
+    }
+    scene_center_ = glm::vec3(mean);
+    scene_extent_ = float(std::max(1e-3, std::sqrt(var / double(n))));
+  }
+
+  VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  ai.commandPool = dev_.command_pool;
+  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  ai.commandBufferCount = 1;
+  SP_VK(vkAllocateCommandBuffers(dev_.device, &ai, &cmd_));
+  VkFenceCreateInfo fi{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  fi.flags = VK_FENCE_CREATE_SIGNALED_BIT;
+  SP_VK(vkCreateFence(dev_.device, &fi, nullptr, &frame_fence_));
+  VkSemaphoreCreateInfo si{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+  SP_VK(vkCreateSemaphore(dev_.device, &si, nullptr, &acquired_));
+  VkSamplerCreateInfo smp{VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO};
+  smp.magFilter = VK_FILTER_NEAREST;
+  smp.minFilter = VK_FILTER_NEAREST;
+  smp.addressModeU = smp.addressModeV = smp.addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE;
+  SP_VK(vkCreateSampler(dev_.device, &smp, nullptr, &sampler_));
+
+  create_swapchain();  // also creates present_pass_
+  create_composite_pipeline();
+
+  // ImGui (1.86: the render pass goes to Init, fonts are uploaded with a command buffer).
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // no imgui.ini in the working folder
+  ImGui::StyleColorsDark();
+  ImGui_ImplGlfw_InitForVulkan(window_, true);
+  VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 16}};
+  VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+  pi.flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT;
+  pi.maxSets = 16;
+  pi.poolSizeCount = 1;
+  pi.pPoolSizes = sizes;
+  SP_VK(vkCreateDescriptorPool(dev_.device, &pi, nullptr, &imgui_pool_));
+  ImGui_ImplVulkan_InitInfo info{};
+  info.Instance = dev_.instance;
+  info.PhysicalDevice = dev_.physical;
+  info.Device = dev_.device;
+  info.QueueFamily = dev_.queue_family;
+  info.Queue = dev_.queue;
+  info.DescriptorPool = imgui_pool_;
+  info.MinImageCount = std::max<uint32_t>(2, sc_.min_images);
+  info.ImageCount = std::max<uint32_t>(info.MinImageCount, uint32_t(sc_.images.size()));
+  info.MSAASamples = VK_SAMPLE_COUNT_1_BIT;
+  info.CheckVkResultFn = check_vk_for_imgui;
+  ImGui_ImplVulkan_Init(&info, present_pass_);
+  dev_.submit_and_wait([](VkCommandBuffer cmd) { ImGui_ImplVulkan_CreateFontsTexture(cmd); });
+  ImGui_ImplVulkan_DestroyFontUploadObjects();
+  imgui_ready_ = true;
+
+  if (args.camera >= 0) snap(args.camera);
+  else reset_view();
+}
+
+Viewer::~Viewer() {
+  vkDeviceWaitIdle(dev_.device);
+  if (imgui_ready_) {
+    ImGui_ImplVulkan_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+  }
+  destroy_swapchain();
+  VkDevice d = dev_.device;
+  if (composite_) vkDestroyPipeline(d, composite_, nullptr);
+  if (composite_layout_) vkDestroyPipelineLayout(d, composite_layout_, nullptr);
+  if (pool_) vkDestroyDescriptorPool(d, pool_, nullptr);
+  if (imgui_pool_) vkDestroyDescriptorPool(d, imgui_pool_, nullptr);
+  if (composite_set_layout_) vkDestroyDescriptorSetLayout(d, composite_set_layout_, nullptr);
+  if (present_pass_) vkDestroyRenderPass(d, present_pass_, nullptr);
+  if (sampler_) vkDestroySampler(d, sampler_, nullptr);
+  if (acquired_) vkDestroySemaphore(d, acquired_, nullptr);
+  if (frame_fence_) vkDestroyFence(d, frame_fence_, nullptr);
+  if (cmd_) vkFreeCommandBuffers(d, dev_.command_pool, 1, &cmd_);
+  target_.reset();
+}
+
+void Viewer::create_swapchain() {
+  VkSurfaceCapabilitiesKHR caps;
+  SP_VK(vkGetPhysicalDeviceSurfaceCapabilitiesKHR(dev_.physical, dev_.surface, &caps));
+  int fb_w = 0, fb_h = 0;
+  glfwGetFramebufferSize(window_, &fb_w, &fb_h);
+  VkExtent2D extent = caps.currentExtent;
+  if (extent.width == UINT32_MAX) extent = {uint32_t(std::max(fb_w, 0)), uint32_t(std::max(fb_h, 0))};
+  extent.width = std::clamp(extent.width, caps.minImageExtent.width, caps.maxImageExtent.width);
+  extent.height = std::clamp(extent.height, caps.minImageExtent.height, caps.maxImageExtent.height);
+  sc_.extent = extent;
+  if (extent.width == 0 || extent.height == 0) return;  // minimized: no swapchain until restored
+
+  if (sc_.format == VK_FORMAT_UNDEFINED) {
+    uint32_t n = 0;
+    vkGetPhysicalDeviceSurfaceFormatsKHR(dev_.physical, dev_.surface, &n, nullptr);
+    std::vector<VkSurfaceFormatKHR> formats(n);
+    vkGetPhysicalDeviceSurfaceFormatsKHR(dev_.physical, dev_.surface, &n, formats.data());
+    if (formats.empty()) throw_internal("Vulkan: the window surface offers no format");
+    // UNORM (not sRGB): pixel values go to the screen as the CPU renderer writes them to PNG.
+    sc_.format = formats[0].format;
+    for (const VkSurfaceFormatKHR& f : formats)
+      if ((f.format == VK_FORMAT_B8G8R8A8_UNORM || f.format == VK_FORMAT_R8G8B8A8_UNORM) &&
+          f.colorSpace == VK_COLOR_SPACE_SRGB_NONLINEAR_KHR) {
+        sc_.format = f.format;
+        break;
+      }
+  }
+  if (!present_pass_) {
+    VkAttachmentDescription att{};
+    att.format = sc_.format;
+    att.samples = VK_SAMPLE_COUNT_1_BIT;
+    att.loadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;  // the composite covers every pixel
+    att.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+    att.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+    att.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
+    att.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+    att.finalLayout = VK_IMAGE_LAYOUT_PRESENT_SRC_KHR;
+    VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+    VkSubpassDescription sub{};
+    sub.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
+    sub.colorAttachmentCount = 1;
+    sub.pColorAttachments = &ref;
+    VkSubpassDependency dep{};
+    dep.srcSubpass = VK_SUBPASS_EXTERNAL;  // the acquire semaphore waits at this stage
+    dep.dstSubpass = 0;
+    dep.srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+    dep.dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+    dep.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+    VkRenderPassCreateInfo rp{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO};
+    rp.attachmentCount = 1;
+    rp.pAttachments = &att;
+    rp.subpassCount = 1;
+    rp.pSubpasses = &sub;
+    rp.dependencyCount = 1;
+    rp.pDependencies = &dep;
+    SP_VK(vkCreateRenderPass(dev_.device, &rp, nullptr, &present_pass_));
+  }
+
+  VkSwapchainCreateInfoKHR ci{VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR};
+  ci.surface = dev_.surface;
+  ci.minImageCount = std::max<uint32_t>(caps.minImageCount, 2);
+  if (caps.maxImageCount > 0) ci.minImageCount = std::min(ci.minImageCount, caps.maxImageCount);
+  ci.imageFormat = sc_.format;
+  ci.imageColorSpace = VK_COLOR_SPACE_SRGB_NONLINEAR_KHR;
+  ci.imageExtent = extent;
+  ci.imageArrayLayers = 1;
+  ci.imageUsage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;  // + screenshots
+  ci.imageSharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  ci.preTransform = caps.currentTransform;
+  ci.compositeAlpha = (caps.supportedCompositeAlpha & VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR)
+                          ? VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR
+                          : VkCompositeAlphaFlagBitsKHR(caps.supportedCompositeAlpha & -caps.supportedCompositeAlpha);
+  ci.presentMode = VK_PRESENT_MODE_FIFO_KHR;  // always available; vsync
+  ci.clipped = VK_TRUE;
+  SP_VK(vkCreateSwapchainKHR(dev_.device, &ci, nullptr, &sc_.swapchain));
+  sc_.min_images = ci.minImageCount;
+  uint32_t count = 0;
+  vkGetSwapchainImagesKHR(dev_.device, sc_.swapchain, &count, nullptr);
+  sc_.images.resize(count);
+  vkGetSwapchainImagesKHR(dev_.device, sc_.swapchain, &count, sc_.images.data());
+  for (VkImage image : sc_.images) {
+    VkImageViewCreateInfo vi{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
+    vi.image = image;
+    vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
+    vi.format = sc_.format;
+    vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    VkImageView view;
+    SP_VK(vkCreateImageView(dev_.device, &vi, nullptr, &view));
+    sc_.views.push_back(view);
+    VkFramebufferCreateInfo fi{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
+    fi.renderPass = present_pass_;
+    fi.attachmentCount = 1;
+    fi.pAttachments = &view;
+    fi.width = extent.width;
+    fi.height = extent.height;
+    fi.layers = 1;
+    VkFramebuffer fb;
+    SP_VK(vkCreateFramebuffer(dev_.device, &fi, nullptr, &fb));
+    sc_.framebuffers.push_back(fb);
+    VkSemaphoreCreateInfo si{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
+    VkSemaphore s;
+    SP_VK(vkCreateSemaphore(dev_.device, &si, nullptr, &s));
+    sc_.rendered.push_back(s);
+  }
+  pipeline_.make_target(target_, int(extent.width), int(extent.height));
+  screenshot_buffer_ = make_buffer(dev_, VkDeviceSize(extent.width) * extent.height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
+  if (composite_set_) update_composite_descriptor();
+  if (imgui_ready_) ImGui_ImplVulkan_SetMinImageCount(std::max<uint32_t>(2, sc_.min_images));
+}
+
+void Viewer::destroy_swapchain() {
+  vkDeviceWaitIdle(dev_.device);
+  for (VkFramebuffer fb : sc_.framebuffers) vkDestroyFramebuffer(dev_.device, fb, nullptr);
+  for (VkImageView v : sc_.views) vkDestroyImageView(dev_.device, v, nullptr);
+  for (VkSemaphore s : sc_.rendered) vkDestroySemaphore(dev_.device, s, nullptr);
+  if (sc_.swapchain) vkDestroySwapchainKHR(dev_.device, sc_.swapchain, nullptr);
+  sc_.framebuffers.clear();
+  sc_.views.clear();
+  sc_.rendered.clear();
+  sc_.images.clear();
+  sc_.swapchain = VK_NULL_HANDLE;
+}
+
+void Viewer::create_composite_pipeline() {
+  VkDevice d = dev_.device;
+  VkDescriptorSetLayoutBinding b{0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_FRAGMENT_BIT, nullptr};
+  VkDescriptorSetLayoutCreateInfo li{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+  li.bindingCount = 1;
+  li.pBindings = &b;
+  SP_VK(vkCreateDescriptorSetLayout(d, &li, nullptr, &composite_set_layout_));
+  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1};
+  VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+  pi.maxSets = 1;
+  pi.poolSizeCount = 1;
+  pi.pPoolSizes = &size;
+  SP_VK(vkCreateDescriptorPool(d, &pi, nullptr, &pool_));
+  VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+  ai.descriptorPool = pool_;
+  ai.descriptorSetCount = 1;
+  ai.pSetLayouts = &composite_set_layout_;
+  SP_VK(vkAllocateDescriptorSets(d, &ai, &composite_set_));
+  if (target_.view) update_composite_descriptor();
+
+  VkPushConstantRange range{VK_SHADER_STAGE_FRAGMENT_BIT, 0, 16};
+  VkPipelineLayoutCreateInfo pl{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  pl.setLayoutCount = 1;
+  pl.pSetLayouts = &composite_set_layout_;
+  pl.pushConstantRangeCount = 1;
+  pl.pPushConstantRanges = &range;
+  SP_VK(vkCreatePipelineLayout(d, &pl, nullptr, &composite_layout_));
+  VkPipelineColorBlendAttachmentState blend{};
+  blend.colorWriteMask = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT | VK_COLOR_COMPONENT_B_BIT |
+                         VK_COLOR_COMPONENT_A_BIT;
+  composite_ = make_graphics_pipeline(d, composite_layout_, present_pass_, ShaderId::CompositeVert, ShaderId::CompositeFrag, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, blend);
+}
+
+void Viewer::update_composite_descriptor() {
+  VkDescriptorImageInfo ii{sampler_, target_.view, VK_IMAGE_LAYOUT_GENERAL};
+  VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+  w.dstSet = composite_set_;
+  w.dstBinding = 0;
+  w.descriptorCount = 1;
+  w.descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER;
+  w.pImageInfo = &ii;
+  vkUpdateDescriptorSets(dev_.device, 1, &w, 0, nullptr);
+}
+
+void Viewer::reset_view() {
+  current_camera_ = -1;
+  const float d = 3.0f * scene_extent_;
+  view_.look_from(scene_center_ - glm::vec3(0, 0, d), scene_center_, 0.9f);
+}
+
+void Viewer::snap(int index) {
+  if (cameras_.empty()) return;
+  const int n = int(cameras_.size());
+  current_camera_ = ((index % n) + n) % n;
+  const Camera& c = cameras_[size_t(current_camera_)];
+  // Pivot: the scene centre's depth in this camera (the scene size when behind it).
+  const float depth = c.to_camera(scene_center_).z;
+  view_.snap_to(c, depth > 1e-3f ? depth : scene_extent_);
+}
+
+void Viewer::handle_input(float dt) {
+  const ImGuiIO& io = ImGui::GetIO();
+  double mx, my;
+  glfwGetCursorPos(window_, &mx, &my);
+  const float dx = float(mx - last_mouse_x_), dy = float(my - last_mouse_y_);
+  last_mouse_x_ = mx;
+  last_mouse_y_ = my;
+  if (!io.WantCaptureMouse) {
+    const float turn = 0.005f;
+    const bool left = glfwGetMouseButton(window_, GLFW_MOUSE_BUTTON_LEFT) == GLFW_PRESS;
+    const bool right = glfwGetMouseButton(window_, GLFW_MOUSE_BUTTON_RIGHT) == GLFW_PRESS;
+    const bool middle = glfwGetMouseButton(window_, GLFW_MOUSE_BUTTON_MIDDLE) == GLFW_PRESS;
+    if ((left || right) && (dx != 0 || dy != 0)) {
+      // Left drag orbits (fly mode: looks around); right drag always looks around.
+      if (left && !fly_mode_) view_.orbit(-dx * turn, dy * turn);
+      else view_.look(dx * turn, -dy * turn);
+    }
+    if (middle && (dx != 0 || dy != 0)) {
+      const float s = view_.orbit_distance() * 0.0015f;
+      view_.pan(-dx * s, -dy * s);
+    }
+    if (io.MouseWheel != 0) view_.zoom(std::pow(0.9f, io.MouseWheel));
+  }
+  if (!io.WantCaptureKeyboard) {
+    const float speed = scene_extent_ * dt * (glfwGetKey(window_, GLFW_KEY_LEFT_SHIFT) == GLFW_PRESS ? 4.0f : 1.0f);
+    glm::vec3 m(0.0f);
+    if (glfwGetKey(window_, GLFW_KEY_W) == GLFW_PRESS) m.z += speed;
+    if (glfwGetKey(window_, GLFW_KEY_S) == GLFW_PRESS) m.z -= speed;
+    if (glfwGetKey(window_, GLFW_KEY_D) == GLFW_PRESS) m.x += speed;
+    if (glfwGetKey(window_, GLFW_KEY_A) == GLFW_PRESS) m.x -= speed;
+    if (glfwGetKey(window_, GLFW_KEY_E) == GLFW_PRESS) m.y -= speed;  // up (camera y points down)
+    if (glfwGetKey(window_, GLFW_KEY_Q) == GLFW_PRESS) m.y += speed;
+    if (m != glm::vec3(0.0f)) view_.move(m);
+  }
+}
+
+void on_key(GLFWwindow* window, int key, int scancode, int action, int mods);
+
+void Viewer::draw_panel() {
+  if (!show_panel_) return;
+  ImGui::SetNextWindowPos(ImVec2(8, 8), ImGuiCond_Always);  // stays on screen through resizes
+  ImGui::SetNextWindowBgAlpha(0.8f);
+  ImGui::Begin("sparsplat-view", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
+  ImGui::Text("%.1f FPS  |  %.2f ms/frame", fps_, frame_ms_);
+  ImGui::Text("GPU: project %.2f  sort %.2f  draw %.2f ms", stages_.project_ms, stages_.sort_ms, stages_.draw_ms);
+  ImGui::Text("Gaussians: %zu  (drawn %u)", model_.size(), visible_);
+  ImGui::Text("Device: %s", dev_.properties.deviceName);
+  ImGui::Text("Window: %ux%u", sc_.extent.width, sc_.extent.height);
+  ImGui::SliderInt("SH degree", &sh_degree_, 0, model_.sh_degree);
+  ImGui::SliderFloat("Splat scale", &splat_scale_, 0.05f, 2.0f, "%.2f");
+  ImGui::ColorEdit3("Background", background_);
+  ImGui::Checkbox("Fly mode (Tab)", &fly_mode_);
+  if (!cameras_.empty()) {
+    ImGui::Text("Dataset camera: %d / %zu", current_camera_ + 1, cameras_.size());
+    if (ImGui::Button("< Prev (P)")) snap(current_camera_ - 1);
+    ImGui::SameLine();
+    if (ImGui::Button("Next (N) >")) snap(current_camera_ + 1);
+  }
+  if (ImGui::Button("Reset view (R)")) reset_view();
+  ImGui::SameLine();
+  if (ImGui::Button("Screenshot (F12)")) screenshot_requested_ = true;
+  if (!status_.empty()) ImGui::TextUnformatted(status_.c_str());
+  if (ImGui::CollapsingHeader("Controls")) {
+    ImGui::TextUnformatted(
+        "Left drag: orbit (fly mode: look)\nRight drag: look around\nMiddle drag: pan\nWheel: zoom\n"
+        "W/A/S/D, Q/E: move (Shift: faster)\nN/P or 1-9: dataset cameras\nR: reset  Tab: fly mode\n"
+        "H: hide panel  F12: screenshot  Esc: quit");
+  }
+  ImGui::End();
+}
+
+bool Viewer::draw_frame(bool take_screenshot, const std::string& screenshot_path) {
+  if (sc_.extent.width == 0 || sc_.extent.height == 0 || !sc_.swapchain) return false;
+  SP_VK(vkWaitForFences(dev_.device, 1, &frame_fence_, VK_TRUE, UINT64_MAX));
+  visible_ = pipeline_.copied_count();  // the previous frame's
+  stages_ = pipeline_.stage_times();
+  uint32_t index = 0;
+  VkResult r = vkAcquireNextImageKHR(dev_.device, sc_.swapchain, UINT64_MAX, acquired_, VK_NULL_HANDLE, &index);
+  if (r == VK_ERROR_OUT_OF_DATE_KHR) {
+    destroy_swapchain();
+    create_swapchain();
+    return false;
+  }
+  if (r != VK_SUBOPTIMAL_KHR) SP_VK(r);
+  SP_VK(vkResetFences(dev_.device, 1, &frame_fence_));
+
+  const Camera camera = view_.camera(int(sc_.extent.width), int(sc_.extent.height));
+  SplatSettings settings;
+  settings.sh_degree = sh_degree_;
+  settings.splat_scale = splat_scale_;
+
+  SP_VK(vkResetCommandBuffer(cmd_, 0));
+  VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  SP_VK(vkBeginCommandBuffer(cmd_, &bi));
+  pipeline_.record(cmd_, target_, camera, settings);
+  pipeline_.record_count_copy(cmd_);
+
+  VkRenderPassBeginInfo rb{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO};
+  rb.renderPass = present_pass_;
+  rb.framebuffer = sc_.framebuffers[index];
+  rb.renderArea = {{0, 0}, sc_.extent};
+  vkCmdBeginRenderPass(cmd_, &rb, VK_SUBPASS_CONTENTS_INLINE);
+  VkViewport viewport{0, 0, float(sc_.extent.width), float(sc_.extent.height), 0, 1};
+  VkRect2D scissor{{0, 0}, sc_.extent};
+  vkCmdSetViewport(cmd_, 0, 1, &viewport);
+  vkCmdSetScissor(cmd_, 0, 1, &scissor);
+  vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_GRAPHICS, composite_);
+  vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_GRAPHICS, composite_layout_, 0, 1, &composite_set_, 0, nullptr);
+  const float bg[4] = {background_[0], background_[1], background_[2], 1.0f};
+  vkCmdPushConstants(cmd_, composite_layout_, VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof bg, bg);
+  vkCmdDraw(cmd_, 3, 1, 0, 0);
+  if (ImDrawData* draw = ImGui::GetDrawData()) ImGui_ImplVulkan_RenderDrawData(draw, cmd_);
+  vkCmdEndRenderPass(cmd_);
+
+  if (take_screenshot) {  // the presented image, exactly as shown
+    VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+    b.srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+    b.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
+    b.oldLayout = VK_IMAGE_LAYOUT_PRESENT_SRC_KHR;
+    b.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+    b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    b.image = sc_.images[index];
+    b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
+                         nullptr, 0, nullptr, 1, &b);
+    VkBufferImageCopy region{};
+    region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+    region.imageExtent = {sc_.extent.width, sc_.extent.height, 1};
+    vkCmdCopyImageToBuffer(cmd_, sc_.images[index], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, screenshot_buffer_.buffer, 1,
+                           &region);
+    b.srcAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
+    b.dstAccessMask = 0;
+    b.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+    b.newLayout = VK_IMAGE_LAYOUT_PRESENT_SRC_KHR;
+    vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0,
+                         nullptr, 1, &b);
+    buffer_barrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                   VK_ACCESS_HOST_READ_BIT);
+  }
+  SP_VK(vkEndCommandBuffer(cmd_));
+
+  const VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+  VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  si.waitSemaphoreCount = 1;
+  si.pWaitSemaphores = &acquired_;
+  si.pWaitDstStageMask = &wait_stage;
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &cmd_;
+  si.signalSemaphoreCount = 1;
+  si.pSignalSemaphores = &sc_.rendered[index];
+  SP_VK(vkQueueSubmit(dev_.queue, 1, &si, frame_fence_));
+
+  VkPresentInfoKHR pi{VK_STRUCTURE_TYPE_PRESENT_INFO_KHR};
+  pi.waitSemaphoreCount = 1;
+  pi.pWaitSemaphores = &sc_.rendered[index];
+  pi.swapchainCount = 1;
+  pi.pSwapchains = &sc_.swapchain;
+  pi.pImageIndices = &index;
+  r = vkQueuePresentKHR(dev_.queue, &pi);
+  if (take_screenshot) {
+    SP_VK(vkWaitForFences(dev_.device, 1, &frame_fence_, VK_TRUE, UINT64_MAX));
+    save_screenshot(screenshot_path);
+  }
+  if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR) {
+    destroy_swapchain();
+    create_swapchain();
+  } else {
+    SP_VK(r);
+  }
+  return true;
+}
+
+void Viewer::save_screenshot(const std::string& path) {
+  const int W = int(sc_.extent.width), H = int(sc_.extent.height);
+  Image img(W, H, 3);
+  const uint8_t* px = static_cast<const uint8_t*>(screenshot_buffer_.mapped);
+  const bool bgr = sc_.format == VK_FORMAT_B8G8R8A8_UNORM || sc_.format == VK_FORMAT_B8G8R8A8_SRGB;
+  for (size_t p = 0; p < size_t(W) * H; ++p)
+    for (int c = 0; c < 3; ++c) img.pixels[p * 3 + c] = float(px[p * 4 + (bgr ? 2 - c : c)]) / 255.0f;
+  save_png(path, img);
+  status_ = "saved " + path;
+  log_info("sparsplat-view: screenshot " + path + " (" + std::to_string(W) + "x" + std::to_string(H) + ")");
+}
+
+Viewer* g_viewer = nullptr;
+bool g_resized = false;
+
+int Viewer::run() {
+  glfwSetKeyCallback(window_, on_key);
+  glfwSetFramebufferSizeCallback(window_, [](GLFWwindow*, int, int) { g_resized = true; });
+  glfwGetCursorPos(window_, &last_mouse_x_, &last_mouse_y_);
+  auto last = std::chrono::steady_clock::now();
+  int frames_drawn = 0;
+  // Test choreography for --exercise-window: sizes (and an iconify) over the first frames.
+  const std::vector<std::pair<int, int>> sizes = {{640, 360}, {1, 1}, {333, 517}, {0, 0}};
+  int exercise_step = 0, exercise_wait = 0;
+  double fps_accum = 0;
+  int fps_frames = 0;
+  while (!glfwWindowShouldClose(window_)) {
+    glfwPollEvents();
+    int fb_w = 0, fb_h = 0;
+    glfwGetFramebufferSize(window_, &fb_w, &fb_h);
+    if (g_resized || uint32_t(fb_w) != sc_.extent.width || uint32_t(fb_h) != sc_.extent.height) {
+      g_resized = false;
+      destroy_swapchain();
+      create_swapchain();
+    }
+    if (sc_.extent.width == 0 || sc_.extent.height == 0) {  // minimized: wait, don't render
+      if (args_.exercise_window && glfwGetWindowAttrib(window_, GLFW_ICONIFIED)) glfwRestoreWindow(window_);
+      else glfwWaitEventsTimeout(0.1);
+      continue;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const float dt = std::chrono::duration<float>(now - last).count();
+    last = now;
+    fps_accum += dt;
+    ++fps_frames;
+    if (fps_accum >= 0.5) {
+      frame_ms_ = float(1000.0 * fps_accum / fps_frames);
+      fps_ = float(fps_frames / fps_accum);
+      fps_accum = 0;
+      fps_frames = 0;
+    }
+
+    ImGui_ImplVulkan_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    handle_input(std::min(dt, 0.1f));
+    draw_panel();
+    ImGui::Render();
+
+    const bool last_frame = args_.exit_after && frames_drawn + 1 >= args_.frames &&
+                            (!args_.exercise_window || exercise_step >= int(sizes.size()));
+    const bool automated_shot = last_frame && !args_.screenshot.empty();
+    std::string shot_path;
+    if (automated_shot) shot_path = args_.screenshot;
+    else if (screenshot_requested_)
+      shot_path = args_.screenshot.empty() ? "sparsplat-view-" + std::to_string(screenshot_counter_++) + ".png"
+                                           : args_.screenshot;
+    screenshot_requested_ = false;
+    if (draw_frame(!shot_path.empty(), shot_path)) ++frames_drawn;
+    if (last_frame) break;
+
+    if (args_.exercise_window && exercise_step < int(sizes.size()) && ++exercise_wait >= 2) {
+      exercise_wait = 0;
+      const auto [w, h] = sizes[size_t(exercise_step++)];
+      if (w == 0) {  // minimize and come back (restored above once iconified; a WM may ignore it)
+        glfwIconifyWindow(window_);
+        glfwRestoreWindow(window_);
+        if (args_.camera >= 0 && !cameras_.empty())
+          glfwSetWindowSize(window_, cameras_[size_t(current_camera_)].width, cameras_[size_t(current_camera_)].height);
+        else
+          glfwSetWindowSize(window_, args_.width, args_.height);
+      } else {
+        glfwSetWindowSize(window_, w, h);
+      }
+    }
+  }
+  return 0;
+}
+
+void on_key(GLFWwindow* window, int key, int scancode, int action, int mods) {
+  ImGui_ImplGlfw_KeyCallback(window, key, scancode, action, mods);  // the backend's callback was replaced
+  if (action != GLFW_PRESS || !g_viewer || ImGui::GetIO().WantCaptureKeyboard) return;
+  g_viewer->key(key);
+}
+
+void Viewer::key(int key) {
+  if (key == GLFW_KEY_ESCAPE) glfwSetWindowShouldClose(window_, GLFW_TRUE);
+  else if (key == GLFW_KEY_N) snap(current_camera_ + 1);
+  else if (key == GLFW_KEY_P) snap(current_camera_ - 1);
+  else if (key >= GLFW_KEY_1 && key <= GLFW_KEY_9) snap(key - GLFW_KEY_1);
+  else if (key == GLFW_KEY_R) reset_view();
+  else if (key == GLFW_KEY_TAB) fly_mode_ = !fly_mode_;
+  else if (key == GLFW_KEY_H) show_panel_ = !show_panel_;
+  else if (key == GLFW_KEY_F12) screenshot_requested_ = true;
+}
+
+int run_viewer(const ViewerArgs& args) {
+  if (args.background.size() != 3) throw_bad_input("--background", "expected r,g,b");
+  for (float v : args.background)
+    if (!(v >= 0.0f && v <= 1.0f)) throw_bad_input("--background", "values must lie in [0, 1]");
+  const GaussianModel model = read_gaussian_ply(args.model);
+  std::vector<Camera> cameras;
+  if (!args.cameras.empty()) cameras = read_cameras_json(args.cameras);
+  if (args.camera >= 0 && args.camera >= int(cameras.size()))
+    throw_bad_input("--camera", std::to_string(args.camera) + " is out of range (" + std::to_string(cameras.size()) +
+                                    " cameras" + (args.cameras.empty() ? "; give --cameras" : "") + ")");
+
+  glfwSetErrorCallback([](int code, const char* text) { log_warn("GLFW error " + std::to_string(code) + ": " + text); });
+  if (!glfwInit()) throw_internal("GLFW could not initialize (no display? run under xvfb-run)");
+  struct GlfwSession {
+    ~GlfwSession() { glfwTerminate(); }
+  } glfw_session;
+  if (!glfwVulkanSupported()) throw_internal("GLFW finds no Vulkan loader/driver");
+  int width = args.width, height = args.height;
+  if (args.camera >= 0) {
+    if (width <= 0) width = cameras[size_t(args.camera)].width;
+    if (height <= 0) height = cameras[size_t(args.camera)].height;
+  }
+  if (width <= 0) width = 1280;
+  if (height <= 0) height = 720;
+  glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);
+  glfwWindowHint(GLFW_RESIZABLE, GLFW_TRUE);
+  const std::string title = "sparsplat-view - " + std::filesystem::path(args.model).filename().string();
+  GLFWwindow* window = glfwCreateWindow(width, height, title.c_str(), nullptr, nullptr);
+  if (!window) throw_internal("GLFW could not create a window");
+  struct WindowGuard {
+    GLFWwindow* w;
+    ~WindowGuard() { glfwDestroyWindow(w); }
+  } window_guard{window};
+
+  VulkanDeviceOptions options;
+  options.validation = args.validation;
+  uint32_t n_ext = 0;
+  const char** ext = glfwGetRequiredInstanceExtensions(&n_ext);
+  for (uint32_t i = 0; i < n_ext; ++i) options.instance_extensions.emplace_back(ext[i]);
+  std::string why;
+  std::unique_ptr<VulkanDevice> device = create_vulkan_device(
+      options,
+      [&](VkInstance instance) {
+        VkSurfaceKHR surface = VK_NULL_HANDLE;
+        SP_VK(glfwCreateWindowSurface(instance, window, nullptr, &surface));
+        return surface;
+      },
+      &why);
+  if (!device) throw_internal("no Vulkan device for the window: " + why);
+  log_info("sparsplat-view: " + std::to_string(model.size()) + " Gaussians (SH degree " +
+           std::to_string(model.sh_degree) + ") on " + device->name());
+  int code = 0;
+  {
+    ViewerArgs resolved = args;
+    resolved.width = width;
+    resolved.height = height;
+    Viewer viewer(resolved, window, *device, model, std::move(cameras));
+    g_viewer = &viewer;
+    code = viewer.run();
+    g_viewer = nullptr;
+  }
+  if (args.validation) {
+    const uint64_t messages = device->validation_messages();
+    std::printf("validation messages: %llu\n", (unsigned long long)messages);
+    if (messages > 0) code = 1;
+  }
+  return code;
+}
+
+}  // namespace
+}  // namespace sp
+
+int main(int argc, char** argv) {
+  CLI::App app{"sparsplat-view: real-time Vulkan viewer for Gaussian splatting PLY files (INRIA layout)"};
+  sp::ViewerArgs args;
+  app.add_option("model", args.model, "Gaussian PLY (point_cloud.ply)")->required();
+  app.add_option("--cameras", args.cameras, "INRIA cameras.json: snap to its cameras with N/P or 1-9");
+  app.add_option("--camera", args.camera, "Start at this camera of --cameras (window sized like it)")
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--width", args.width, "Window width (default 1280, or the camera's)")->check(CLI::Range(1, 16384));
+  app.add_option("--height", args.height, "Window height (default 720, or the camera's)")->check(CLI::Range(1, 16384));
+  app.add_option("--background", args.background, "Background colour r,g,b in [0,1]")->delimiter(',')->expected(3);
+  app.add_option("--screenshot", args.screenshot, "PNG path for the screenshot (F12; with --exit: the last frame)");
+  app.add_option("--frames", args.frames, "With --exit: frames to render before leaving")->check(CLI::Range(1, 1000000));
+  app.add_flag("--exit", args.exit_after, "Leave after --frames frames (automation, tests)");
+  app.add_flag("--no-ui", args.no_ui, "Start with the panel hidden (H toggles it)");
+  app.add_flag("--validation", args.validation, "Vulkan validation layer; exit 1 if it reports anything");
+  app.add_flag("--exercise-window", args.exercise_window, "Resize and minimize the window during the first frames (tests)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s (see %s --help)\n", e.what(), argv[0]);
+    return 2;
+  }
+  if (args.exit_after && args.frames <= 0) args.frames = 1;
+  try {
+    return sp::run_viewer(args);
+  } catch (const sp::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return e.kind() == sp::ErrorKind::BadInput ? 2 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal failure: %s\n", e.what());
+    return 1;
+  }
+}
