@@ -16,8 +16,11 @@
 #include "engine/io/image_io.h"
 #include "engine/scene/initialization.h"
 #include "engine/scene/model_ply.h"
+#include "engine/scene/plane_sweep.h"
 #include "engine/train/trainer.h"
 #include "tools/sparsplat/common.h"
+#include "tools/sparsplat/prior_refinement_hook.h"
+#include "tools/sparsplat/recon_regularizers.h"
 
 namespace sp::cli {
 namespace fs = std::filesystem;
@@ -49,7 +52,11 @@ std::vector<ViewScore> render_and_score(Rasterizer& rasterizer, const Dataset& d
     ViewScore score{cam.name, psnr(out.color, gt), ssim(out.color, gt)};
     if (const Image mask = data.mask(id); !mask.empty()) {
       try {
-        score.masked_psnr = psnr(out.color, gt, &mask);
+        // As the published DTU tables (DNGaussian / CoR-GS metrics_dtu.py): white outside
+        // the object, PSNR over the fully-inside pixels, SSIM over the frame.
+        const ObjectMaskedScores m = object_masked_scores(out.color, gt, mask);
+        score.masked_psnr = m.psnr;
+        score.masked_ssim = m.ssim;
       } catch (const Error&) {
         // an empty mask (the object is out of view): no masked score for this view
       }
@@ -90,6 +97,10 @@ int run_recon(const ReconArgs& args) {
   if (fs::exists(args.output) && !fs::is_directory(args.output))
     throw_bad_input(args.output, "exists and is not a folder");
   if (!args.resume.empty() && !fs::is_regular_file(args.resume)) throw_bad_input(args.resume, "no such checkpoint file");
+  if (!args.prior.model.empty() && !fs::is_regular_file(args.prior.model))
+    throw_bad_input(args.prior.model, "no such prior model file");
+  if (!args.language.empty() && !fs::is_directory(args.language))
+    throw_bad_input(args.language, "language feature folder not found (LangSplat's language_features/)");
 
   Dataset data = load_dataset(args.data);
   // Transparent (RGBA) photos were composited on white unless --black-background: the
@@ -110,15 +121,33 @@ int run_recon(const ReconArgs& args) {
   init.random_points = args.init_points;
   init.seed = args.seed;
   std::string init_used = args.init;
-  if (init_used == "auto") init_used = data.points.size() >= 4 ? "sfm" : "random";
+  // Sparse views: SfM from a handful of photos is thin or absent; plane-sweep stereo over
+  // the train views gives a dense start (docs/sparse_view.md).
+  if (init_used == "auto")
+    init_used = data.train_ids.size() >= 2 && data.train_ids.size() <= 9 ? "mvs"
+                : data.points.size() >= 4                               ? "sfm"
+                                                                        : "random";
   if (init_used == "sfm" && data.points.size() < 4)
     throw_bad_input(data.root, data.points_from_train_views_only || args.data.train_views > 0
                                    ? "no SfM points seen by two train views; use --init random"
                                    : "the dataset has no SfM points; use --init random");
-  GaussianModel initial = gaussians_from_points(
-      init_used == "sfm" ? data.points : random_points_in_view_volume(data, init), init);
+  PointCloud init_points;
+  if (init_used == "mvs") {
+    PlaneSweepOptions mvs;
+    mvs.seed = args.seed;
+    init_points = mvs_points(data, mvs);
+    if (init_points.size() < 4) {
+      log_warn("multi-view stereo found too few consistent points; falling back to random initialization");
+      init_used = "random";
+    }
+  }
+  if (init_used == "sfm") init_points = data.points;
+  if (init_used == "random") init_points = random_points_in_view_volume(data, init);
+  GaussianModel initial = gaussians_from_points(init_points, init);
   log_info("init: " + std::to_string(initial.size()) + " Gaussians from " +
-           (init_used == "sfm" ? "SfM points" : "random points in the train views' frusta"));
+           (init_used == "sfm"   ? "SfM points"
+            : init_used == "mvs" ? "plane-sweep stereo points"
+                                 : "random points in the train views' frusta"));
 
   fs::create_directories(args.output);
   const fs::path out(args.output);
@@ -135,6 +164,8 @@ int run_recon(const ReconArgs& args) {
   to.checkpoint_dir = (out / "checkpoints").string();
   to.densify.max_gaussians = args.max_gaussians;
   if (args.no_densify) to.densify_until = 0;
+  const std::string regularizers = apply_regularizer_args(args.reg, int(data.train_ids.size()), to);
+  log_info("regularizers: " + regularizers);
 
   RenderOptions eval_ro;
   eval_ro.background = background;
@@ -148,6 +179,9 @@ int run_recon(const ReconArgs& args) {
     trainer.load_checkpoint(args.resume);
     log_info("resumed from " + args.resume + " at iteration " + std::to_string(trainer.iteration()));
   }
+  std::unique_ptr<PriorRefinementHook> prior_hook;  // recon --prior (docs/prior.md)
+  if (!args.prior.model.empty())
+    prior_hook = std::make_unique<PriorRefinementHook>(args.prior, data, to.iterations, background, args.seed, args.output);
   const long first = trainer.iteration();
   ProgressLine progress("train", to.iterations);
   const auto train_start = std::chrono::steady_clock::now();
@@ -155,12 +189,22 @@ int run_recon(const ReconArgs& args) {
     char detail[160];
     std::snprintf(detail, sizeof detail, "loss %.4f PSNR %.2f | %zu Gaussians", s.loss_ema, s.psnr, s.gaussians);
     progress.update(s.iteration, detail);
+    if (prior_hook) prior_hook->after_step(trainer);
   });
   const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
   progress.finish(std::to_string(trainer.model().size()) + " Gaussians");
 
   trainer.save_checkpoint((fs::create_directories(out / "checkpoints"), out / "checkpoints" / "last.bin").string());
   write_gaussian_ply((out / "point_cloud.ply").string(), trainer.model());
+  if (!args.language.empty()) {  // language stage on the final model (docs/language.md)
+    LanguageArgs la;
+    la.model = la.output = (out / "point_cloud.ply").string();
+    la.data = args.data;
+    la.features = args.language;
+    la.iterations = args.language_iterations;
+    la.seed = args.seed;
+    run_language(la);
+  }
   write_cameras_json((out / "cameras.json").string(), data.cameras);
 
   Scores scores;
@@ -180,12 +224,21 @@ int run_recon(const ReconArgs& args) {
       {"sh_degree", trainer.active_sh_degree()},
       {"threads", thread_count()},
       {"init", init_used},
+      {"regularizers", regularizers},
       {"seed", args.seed},
       {"resolution", {data.cameras[0].width, data.cameras[0].height}},
       {"train_views", data.train_ids.size()},
       {"test_views", data.test_ids.size()},
       {"initial_mean", {{"psnr", initial_scores.mean_psnr}, {"ssim", initial_scores.mean_ssim}}}};
   if (initial_scores.mean_masked_psnr >= 0) extra_run["initial_mean"]["masked_psnr"] = initial_scores.mean_masked_psnr;
+  if (prior_hook) {
+    extra_run["prior"] = {{"model", args.prior.model}, {"rounds", prior_hook->rounds()}, {"seconds", prior_hook->seconds()}};
+    if (!args.skip_test_renders && !data.test_ids.empty()) {
+      const Scores refined = prior_hook->final_pass(*rasterizer, trainer.model(), eval_ro);
+      if (!refined.views.empty())
+        extra_run["prior"]["final_pass_mean"] = {{"psnr", refined.mean_psnr}, {"ssim", refined.mean_ssim}};
+    }
+  }
   std::vector<std::pair<std::string, std::string>> extra;
   for (auto it = extra_run.begin(); it != extra_run.end(); ++it) extra.emplace_back(it.key(), it.value().dump());
   write_json_file((out / "metrics.json").string(), scores_json(scores, extra));

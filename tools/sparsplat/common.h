@@ -14,16 +14,22 @@ namespace sp::cli {
 
 Dataset load_dataset(const DatasetArgs& args);
 glm::vec3 parse_background(const std::vector<float>& rgb, const std::string& option);
+// The cameras of an INRIA cameras.json (when `cameras_json` is set), or of a dataset's
+// split: "test", "train" or "all".
+std::vector<Camera> cameras_to_render(const std::string& cameras_json, const DatasetArgs& data,
+                                      const std::string& split);
 
 struct ViewScore {
   std::string name;
   double psnr = 0, ssim = 0;
   double masked_psnr = -1;  // PSNR inside the object mask; < 0 when the view has no mask
+  double masked_ssim = -1;  // SSIM with the background whitened by the mask (DTU tables); < 0 without
 };
 struct Scores {
   std::vector<ViewScore> views;
   double mean_psnr = 0, mean_ssim = 0;
   double mean_masked_psnr = -1;  // over the views with a mask; < 0 when none has one
+  double mean_masked_ssim = -1;
 };
 Scores summarize(std::vector<ViewScore> views);
 

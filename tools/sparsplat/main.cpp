@@ -25,6 +25,11 @@ void add_dataset_options(CLI::App* app, sp::cli::DatasetArgs& d, bool positional
   app->add_option("--test-ids", d.test_ids, "Explicit test view indices")->delimiter(',');
   app->add_flag("--black-background", d.black_background_for_rgba,
                 "Composite transparent (RGBA) images on black instead of white");
+  app->add_option("--protocol", d.protocol,
+                  "Sparse-view protocol: auto (the format's own split), llff (every 8th view tests, 1/8 size), "
+                  "dtu (train 25, 22, 28..., 1/4 size, masked metrics) or blender (8 ids, 1/2 size)")
+      ->check(CLI::IsMember({"auto", "llff", "dtu", "blender"}))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -44,8 +49,10 @@ int main(int argc, char** argv) {
   r->add_option("-o,--output", recon.output, "Output folder")->required();
   r->add_option("--iterations", recon.iterations, "Training iterations")->capture_default_str()->check(CLI::Range(0L, 10000000L));
   r->add_option("--seed", recon.seed, "Random seed")->capture_default_str();
-  r->add_option("--init", recon.init, "Initial Gaussians: sfm, random, or auto (sfm when usable points exist)")
-      ->check(CLI::IsMember({"auto", "sfm", "random"}))
+  r->add_option("--init", recon.init,
+                "Initial Gaussians: sfm, random, mvs (plane-sweep stereo over the train views), or auto "
+                "(mvs for 2..9 train views, else sfm when usable points exist, else random)")
+      ->check(CLI::IsMember({"auto", "sfm", "random", "mvs"}))
       ->capture_default_str();
   r->add_option("--init-points", recon.init_points, "Number of random initial Gaussians")->capture_default_str()
       ->check(CLI::Range(size_t(1), size_t(100000000)));
@@ -58,7 +65,85 @@ int main(int argc, char** argv) {
   r->add_option("--resume", recon.resume, "Continue from a checkpoint file");
   r->add_option("--max-gaussians", recon.max_gaussians, "Stop densifying beyond this many Gaussians (0 = no cap)");
   r->add_flag("--no-densify", recon.no_densify, "Keep the initial Gaussians: no clone/split/prune, no opacity reset");
+  r->add_option("--language", recon.language, "LangSplat language_features/ folder: train a language field on the result (docs/language.md)");
+  r->add_option("--language-iterations", recon.language_iterations, "Language-field iterations")->check(CLI::Range(1L, 100000000L))->capture_default_str();
+  // Sparse-view regularizers (docs/sparse_view.md "Regularizers"): defaults from the preset
+  // for <= 9 train views; each can be set on its own.
+  auto& rg = recon.reg;
+  r->add_option("--regularizers", rg.preset, "Sparse-view regularizer preset: auto (on for <= 9 train views) or off")
+      ->check(CLI::IsMember({"auto", "off"}))->capture_default_str();
+  r->add_option("--co-training", rg.co_training, "Two co-regularized fields (CoR-GS; on in the sparse preset): auto, on or off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
+  r->add_option("--unpooling", rg.unpooling, "FSGS proximity-guided unpooling: auto, on or off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
+  r->add_option("--pseudo-views", rg.pseudo_views, "Pseudo poses between train cameras (0 = none; default: preset)")
+      ->check(CLI::Range(0, 100000));
+  r->add_option("--co-regularization", rg.co_regularization, "Weight of the two fields' disagreement at pseudo views")
+      ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--opacity-entropy", rg.opacity_entropy, "Weight of the opacity entropy term")->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--scale-penalty", rg.scale_penalty, "Weight of the penalty on scales beyond 5% of the extent")
+      ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--anisotropy-penalty", rg.anisotropy_penalty, "Weight of the penalty on scale ratios beyond 10")
+      ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--depth-smoothness", rg.depth_smoothness, "Weight of the edge-aware depth smoothness")
+      ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--densify-grad-threshold", rg.densify_grad_threshold,
+                "View-space gradient threshold for clone/split (INRIA 2e-4; sparse preset 1e-3)")
+      ->check(CLI::Range(1e-9f, 1.0f));
   r->add_flag("--no-test-renders", recon.skip_test_renders, "Skip rendering and evaluating the test views");
+  // Diffusion-prior refinement (docs/prior.md); needs a build with libtorch.
+  auto& pr = recon.prior;
+  r->add_option("--prior", pr.model, "Diffusion prior: train-prior's prior.pt or a TorchScript model (off when absent)");
+  r->add_option("--prior-start", pr.start, "First refinement round at this iteration (default: half of --iterations)");
+  r->add_option("--prior-every", pr.every, "Refinement round every N iterations (default: a quarter of --iterations)");
+  r->add_option("--prior-views", pr.views, "Pseudo views per round")->check(CLI::Range(1, 1000))->capture_default_str();
+  r->add_option("--prior-targets", pr.targets, "Pseudo poses: interpolated (between train cameras) or test (toward the test poses)")
+      ->check(CLI::IsMember({"interpolated", "test"}))->capture_default_str();
+  r->add_option("--prior-pose-fraction", pr.pose_fraction, "With --prior-targets test: fraction of the way moved per round")
+      ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  r->add_option("--prior-probability", pr.sample_probability, "Chance a step trains on a pseudo view")
+      ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  r->add_option("--prior-weight", pr.loss_weight, "Loss weight of pseudo views")->check(CLI::Range(0.0f, 100.0f))->capture_default_str();
+  r->add_option("--prior-alpha", pr.alpha_threshold, "Supervise pseudo-view pixels whose render alpha is at least this")
+      ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  r->add_option("--prior-strength", pr.strength_start, "SDEdit strength of the first round")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  r->add_option("--prior-strength-end", pr.strength_end, "SDEdit strength at the last iteration")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  r->add_option("--prior-steps", pr.steps, "DDIM steps per refinement")->check(CLI::Range(1, 1000))->capture_default_str();
+  r->add_flag("--prior-one-step", pr.one_step, "One network call per refinement (a one-step fixer)");
+  r->add_option("--prior-cache", pr.cache_threshold, "Reuse the last DDIM step's prediction below this relative input change (0 = off)")
+      ->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
+  r->add_option("--prior-final-pass", pr.final_pass, "Also refine the test renders in 2D at this strength (0 = off)")
+      ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+
+  sp::cli::TrainPriorArgs tp;
+  auto* tpc = app.add_subcommand("train-prior", "Train the built-in diffusion prior on sparse-view renders of synthetic scenes (needs libtorch)");
+  tpc->add_option("scene", tp.scene, "Base scene JSON (e.g. scenes/demo.json); objects are re-placed per seed")->required();
+  tpc->add_option("-o,--output", tp.output, "Output folder (prior.pt, checkpoint.pt, pairs/, scenes/)")->required();
+  tpc->add_option("--scenes", tp.scenes, "Number of training scenes")->check(CLI::Range(1, 100000))->capture_default_str();
+  tpc->add_option("--seed-base", tp.seed_base, "Scene seeds are seed-base .. seed-base + scenes - 1")->capture_default_str();
+  tpc->add_option("--width", tp.width, "Image width")->check(CLI::Range(16, 4096))->capture_default_str();
+  tpc->add_option("--height", tp.height, "Image height")->check(CLI::Range(16, 4096))->capture_default_str();
+  tpc->add_option("--views", tp.views, "Rig views per scene")->check(CLI::Range(13, 1000))->capture_default_str();
+  tpc->add_option("--recon-iterations", tp.recon_iterations, "3-view reconstruction iterations per scene")
+      ->check(CLI::Range(1L, 1000000L))->capture_default_str();
+  tpc->add_option("--steps", tp.steps, "Network training steps")->check(CLI::Range(0L, 100000000L))->capture_default_str();
+  tpc->add_option("--batch", tp.batch, "Batch size")->check(CLI::Range(1, 1024))->capture_default_str();
+  tpc->add_option("--crop", tp.crop, "Square training crop in pixels")->check(CLI::Range(8, 4096))->capture_default_str();
+  tpc->add_option("--lr", tp.learning_rate, "Adam learning rate")->check(CLI::Range(1e-7f, 1.0f))->capture_default_str();
+  tpc->add_option("--channels", tp.base_channels, "UNet channels at full resolution")->check(CLI::Range(4, 512))->capture_default_str();
+  tpc->add_option("--levels", tp.levels, "UNet resolutions")->check(CLI::Range(1, 6))->capture_default_str();
+  tpc->add_option("--checkpoint-every", tp.checkpoint_every, "Checkpoint every N steps (0 = only at the end)")
+      ->check(CLI::Range(0L, 100000000L))->capture_default_str();
+  tpc->add_option("--time-limit", tp.time_limit_seconds, "Stop training after this many seconds (0 = none)")
+      ->check(CLI::Range(0.0, 1e9));
+  tpc->add_flag("--resume", tp.resume, "Continue from <output>/checkpoint.pt (pairs already made are reused)");
+  tpc->add_flag("--scenes-only", tp.scenes_only, "Only generate the scenes (e.g. held-out evaluation scenes) into <output>/scenes");
+  tpc->add_option("--evaluate", tp.evaluate, "Score MODEL on the scenes' pairs (render vs refined render) instead of training");
+  tpc->add_option("--strength", tp.strength, "With --evaluate: SDEdit strength")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  tpc->add_option("--ddim-steps", tp.ddim_steps, "With --evaluate: DDIM steps")->check(CLI::Range(1, 1000))->capture_default_str();
+  tpc->add_flag("--one-step", tp.one_step, "With --evaluate: one network call");
+  tpc->add_option("--cache", tp.cache_threshold, "With --evaluate: DDIM step-cache threshold (0 = off)")
+      ->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
 
   sp::cli::RenderArgs render;
   auto* rd = app.add_subcommand("render", "Render a PLY model from cameras.json or from a dataset's cameras");
@@ -72,6 +157,45 @@ int main(int argc, char** argv) {
   rd->add_option("-o,--output", render.output, "Output folder for PNGs")->required();
   rd->add_option("--background", render.background, "Background colour r,g,b in [0,1]")->delimiter(',')->expected(3);
   rd->add_option("--sh-degree", render.sh_degree, "SH degree to render with (default: the model's)")->check(CLI::Range(0, 3));
+  rd->add_option("--backend", render.backend, "Renderer: cpu (tile rasterizer) or vulkan (headless GPU/lavapipe)")
+      ->check(CLI::IsMember({"cpu", "vulkan"}))
+      ->capture_default_str();
+
+  // Language field (docs/language.md).
+  sp::cli::LanguageArgs lang;
+  auto* lg = app.add_subcommand("language", "Train a language field (sparse-coded CLIP features) on a frozen model from LangSplat-format features");
+  lg->add_option("model", lang.model, "Gaussian PLY (geometry and colour stay frozen)")->required();
+  add_dataset_options(lg, lang.data);
+  lg->add_option("--features", lang.features, "LangSplat language_features/ folder (<image>_f.npy, <image>_s.npy)")->required();
+  lg->add_option("-o,--output", lang.output, "Output PLY (the dictionaries go to <stem>.language.npy beside it)")->required();
+  lg->add_option("--split", lang.split, "Views that supervise: train or all")->check(CLI::IsMember({"train", "all"}))->capture_default_str();
+  lg->add_option("--iterations", lang.iterations, "Iterations (each trains the three levels on one view)")
+      ->check(CLI::Range(1L, 100000000L))->capture_default_str();
+  lg->add_option("--codes", lang.codes, "Dictionary size L per level")->check(CLI::Range(1, 4096))->capture_default_str();
+  lg->add_option("--top-k", lang.top_k, "Codes kept per Gaussian and level")->check(CLI::Range(1, 256))->capture_default_str();
+  lg->add_option("--lr", lang.lr, "Adam learning rate of the logits")->capture_default_str();
+  lg->add_option("--lr-dictionary", lang.lr_dictionary, "Adam learning rate of the dictionaries")->capture_default_str();
+  lg->add_option("--seed", lang.seed, "Random seed (k-means, logits, view order)");
+
+  sp::cli::QueryArgs query;
+  auto* qy = app.add_subcommand("query", "Open-vocabulary relevance heatmaps, masks and points from a model's language field");
+  qy->add_option("model", query.model, "PLY written by `sparsplat language`")->required();
+  qy->add_option("phrases", query.phrases, "Query phrases (each needs a row in the text embeddings)");
+  qy->add_option("--text-embeddings", query.text_embeddings, "Phrase embeddings .npy [M, D] (docs/language.md)")->required();
+  qy->add_option("--phrases-file", query.phrases_file, "JSON list of the M phrases (default: the .npy path with .json)");
+  qy->add_option("--dictionary", query.dictionary, "Dictionaries .npy (default: <model stem>.language.npy)");
+  qy->add_option("--cameras", query.cameras, "INRIA cameras.json");
+  qy->add_option("--dataset", query.data.path, "Dataset whose cameras to query");
+  add_dataset_options(qy, query.data, false);
+  qy->add_option("--split", query.split, "With --dataset: test, train or all")
+      ->check(CLI::IsMember({"test", "train", "all"}))->capture_default_str();
+  qy->add_option("-o,--output", query.output, "Output folder")->required();
+  qy->add_option("--top-k", query.top_k, "Codes per Gaussian and level (as trained)")->check(CLI::Range(1, 256))->capture_default_str();
+  qy->add_option("--pool", query.pool, "Relevance smoothing box (LERF: 29 at ~1000 px)")->check(CLI::Range(1, 1001))->capture_default_str();
+  qy->add_option("--mask-pool", query.mask_pool, "Mask smoothing box (LERF: 7)")->check(CLI::Range(1, 1001))->capture_default_str();
+  qy->add_option("--threshold", query.threshold, "Mask threshold on the normalized relevance")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  qy->add_option("--lerf-labels", query.lerf_labels, "LERF-OVS label folder (<image stem>.json): mIoU and localization");
+  qy->add_option("--ovs-masks", query.ovs_masks, "3D-OVS mask folder (<image stem>/<category>.png): mIoU");
 
   sp::cli::EvalArgs eval;
   auto* ev = app.add_subcommand("eval", "PSNR/SSIM of renders against ground truth (matching file names)");
@@ -107,7 +231,7 @@ int main(int argc, char** argv) {
     if (arg.empty() || arg[0] == '-') continue;
     const auto subs = app.get_subcommands([&](const CLI::App* a) { return a->get_name() == arg; });
     if (subs.empty()) {
-      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info or synth; see --help)\n", arg.c_str());
+      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, synth, language, query or train-prior; see --help)\n", arg.c_str());
       return 2;
     }
     break;
@@ -132,7 +256,10 @@ int main(int argc, char** argv) {
     if (*r) return sp::cli::run_recon(recon);
     if (*rd) return sp::cli::run_render(render);
     if (*ev) return sp::cli::run_eval(eval);
+    if (*lg) return sp::cli::run_language(lang);
+    if (*qy) return sp::cli::run_query(query);
     if (*sy) return sp::cli::run_synth(synth);
+    if (*tpc) return sp::cli::run_train_prior(tp);
     if (*in) {
       info.data.path = info.path;
       return sp::cli::run_info(info);
