@@ -122,11 +122,16 @@ int run_recon(const ReconArgs& args) {
   init.seed = args.seed;
   std::string init_used = args.init;
   // Sparse views: SfM from a handful of photos is thin or absent; plane-sweep stereo over
-  // the train views gives a dense start (docs/sparse_view.md).
+  // the train views gives a dense start (docs/sparse_view.md). A substantial SfM cloud seen
+  // by the train views is still the better start (the demo scene: 19.8 dB from its points,
+  // 15.5 dB from plane sweep), so it wins when there is one.
+  constexpr size_t kDenseSfmPoints = 1000;
+  const bool sparse_views = data.train_ids.size() >= 2 && data.train_ids.size() <= 9;
   if (init_used == "auto")
-    init_used = data.train_ids.size() >= 2 && data.train_ids.size() <= 9 ? "mvs"
-                : data.points.size() >= 4                               ? "sfm"
-                                                                        : "random";
+    init_used = data.points.size() >= kDenseSfmPoints ? "sfm"
+                : sparse_views                         ? "mvs"
+                : data.points.size() >= 4              ? "sfm"
+                                                       : "random";
   if (init_used == "sfm" && data.points.size() < 4)
     throw_bad_input(data.root, data.points_from_train_views_only || args.data.train_views > 0
                                    ? "no SfM points seen by two train views; use --init random"

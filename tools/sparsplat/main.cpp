@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   r->add_option("--seed", recon.seed, "Random seed")->capture_default_str();
   r->add_option("--init", recon.init,
                 "Initial Gaussians: sfm, random, mvs (plane-sweep stereo over the train views), or auto "
-                "(mvs for 2..9 train views, else sfm when usable points exist, else random)")
+                "(sfm when >= 1000 SfM points are seen by the train views, else mvs for 2..9 train views, "
+                "else sfm when usable points exist, else random)")
       ->check(CLI::IsMember({"auto", "sfm", "random", "mvs"}))
       ->capture_default_str();
   r->add_option("--init-points", recon.init_points, "Number of random initial Gaussians")->capture_default_str()
