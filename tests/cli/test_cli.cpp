@@ -2,15 +2,13 @@
 // reconstruction of a real scene, and bad input (one-line error, exit code 2, no output).
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "support/command_runner.h"
 #include "support/synthetic_scene.h"
 #include "support/test_support.h"
 
@@ -18,23 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout + stderr
-};
+using Result = sp::test::CommandResult;
 
-Result run_cli(const std::string& args) {
-  Result r;
-  const std::string cmd = std::string(SPARSPLAT_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
+Result run_cli(const std::string& args) { return sp::test::run_command(std::string(SPARSPLAT_CLI) + " " + args); }
 
 nlohmann::json read_json(const fs::path& p) {
   std::ifstream in(p);

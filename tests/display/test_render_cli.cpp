@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "display/command_runner.h"
+#include "support/command_runner.h"
 #include "display/display_test_support.h"
 #include "engine/io/cameras_json.h"
 #include "engine/io/image_io.h"

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "display/command_runner.h"
+#include "support/command_runner.h"
 #include "display/display_test_support.h"
 #include "engine/display/splat_renderer.h"
 #include "engine/io/cameras_json.h"

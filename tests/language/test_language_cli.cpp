@@ -16,27 +16,19 @@
 #include "engine/language/ovs_eval.h"
 #include "engine/scene/model_ply.h"
 #include "language/language_scene.h"
+#include "support/command_runner.h"
 #include "support/test_support.h"
 
 namespace sp {
 namespace {
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string output;
-};
+using Result = sp::test::CommandResult;
 Result run_cli(const std::string& args) {
-  Result r;
   const auto t0 = std::chrono::steady_clock::now();
   // One thread: the result is the same for any count, and a shared CI machine does not
   // stall on OpenMP barriers.
-  FILE* pipe = popen((std::string(SPARSPLAT_CLI) + " --threads 1 " + args + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), int(buf.size()), pipe)) r.output += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  Result r = sp::test::run_command(std::string(SPARSPLAT_CLI) + " --threads 1 " + args);
   std::printf("[cli %.1f s] %.60s...\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
               args.c_str());
   return r;

@@ -1,5 +1,6 @@
 #pragma once
-// Runs a shell command for the display tests, capturing stdout + stderr and the exit code.
+// Runs a shell command for the end-to-end tests (CLI, viewer), capturing stdout + stderr
+// and the exit code (128 + signal when it was killed).
 #include <sys/wait.h>
 
 #include <array>
