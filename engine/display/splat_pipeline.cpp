@@ -57,17 +57,7 @@ SplatPipeline::SplatPipeline(VulkanDevice::Impl& dev) : dev_(dev) {
   format_ = pick_target_format(dev.physical);
   // Bindings: means, log_scales, rotations, opacities, sh, splats, keys, values, counters.
   set_layout_ = make_storage_set_layout(d, 9, VK_SHADER_STAGE_COMPUTE_BIT | VK_SHADER_STAGE_VERTEX_BIT);
-  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 9};
-  VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-  pi.maxSets = 1;
-  pi.poolSizeCount = 1;
-  pi.pPoolSizes = &size;
-  SP_VK(vkCreateDescriptorPool(d, &pi, nullptr, &pool_));
-  VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-  ai.descriptorPool = pool_;
-  ai.descriptorSetCount = 1;
-  ai.pSetLayouts = &set_layout_;
-  SP_VK(vkAllocateDescriptorSets(d, &ai, &set_));
+  pool_ = make_descriptor_sets(d, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 9, {&set_layout_, 1}, &set_);
   project_ = make_compute_pipeline(d, ShaderId::Project, set_layout_, sizeof(FrameConstants));
   sort_ = std::make_unique<RadixSort>(dev);
 

@@ -336,6 +336,23 @@ VkShaderModule make_shader_module(VkDevice device, ShaderId id) {
   return m;
 }
 
+VkDescriptorPool make_descriptor_sets(VkDevice device, VkDescriptorType type, uint32_t descriptors,
+                                      std::span<const VkDescriptorSetLayout> layouts, VkDescriptorSet* sets) {
+  VkDescriptorPoolSize size{type, descriptors};
+  VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+  pi.maxSets = uint32_t(layouts.size());
+  pi.poolSizeCount = 1;
+  pi.pPoolSizes = &size;
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  SP_VK(vkCreateDescriptorPool(device, &pi, nullptr, &pool));
+  VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+  ai.descriptorPool = pool;
+  ai.descriptorSetCount = uint32_t(layouts.size());
+  ai.pSetLayouts = layouts.data();
+  SP_VK(vkAllocateDescriptorSets(device, &ai, sets));
+  return pool;
+}
+
 VkPipeline make_graphics_pipeline(VkDevice device, VkPipelineLayout layout, VkRenderPass pass, ShaderId vert,
                                   ShaderId frag, VkPrimitiveTopology topology,
                                   const VkPipelineColorBlendAttachmentState& blend) {

@@ -94,6 +94,11 @@ VkPipeline make_graphics_pipeline(VkDevice device, VkPipelineLayout layout, VkRe
                                   ShaderId frag, VkPrimitiveTopology topology,
                                   const VkPipelineColorBlendAttachmentState& blend);
 
+// A descriptor pool holding exactly `layouts.size()` sets with `descriptors` descriptors of
+// `type` in all, and those sets allocated into `sets` (the pool owns them).
+VkDescriptorPool make_descriptor_sets(VkDevice device, VkDescriptorType type, uint32_t descriptors,
+                                      std::span<const VkDescriptorSetLayout> layouts, VkDescriptorSet* sets);
+
 // A descriptor set layout of `count` storage buffers at bindings 0..count-1.
 VkDescriptorSetLayout make_storage_set_layout(VkDevice device, uint32_t count, VkShaderStageFlags stages);
 void write_storage_buffers(VkDevice device, VkDescriptorSet set, const std::vector<const GpuBuffer*>& buffers);

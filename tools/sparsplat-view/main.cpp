@@ -358,17 +358,8 @@ void Viewer::create_composite_pipeline() {
   li.bindingCount = 1;
   li.pBindings = &b;
   SP_VK(vkCreateDescriptorSetLayout(d, &li, nullptr, &composite_set_layout_));
-  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1};
-  VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-  pi.maxSets = 1;
-  pi.poolSizeCount = 1;
-  pi.pPoolSizes = &size;
-  SP_VK(vkCreateDescriptorPool(d, &pi, nullptr, &pool_));
-  VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-  ai.descriptorPool = pool_;
-  ai.descriptorSetCount = 1;
-  ai.pSetLayouts = &composite_set_layout_;
-  SP_VK(vkAllocateDescriptorSets(d, &ai, &composite_set_));
+  pool_ = make_descriptor_sets(d, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, {&composite_set_layout_, 1},
+                               &composite_set_);
   if (target_.view) update_composite_descriptor();
 
   VkPushConstantRange range{VK_SHADER_STAGE_FRAGMENT_BIT, 0, 16};
