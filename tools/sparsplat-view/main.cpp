@@ -1,6 +1,8 @@
 // sparsplat-view: real-time Vulkan viewer of a Gaussian PLY (ours or any INRIA-layout file).
 // Frame: the splat pipeline (engine/display, docs/viewer.md) into a float target, then one
 // render pass on the swapchain image: composite over the background + the ImGui panel.
+// With a language field and --text-embeddings: a query box and a relevance heatmap over the
+// splats (docs/viewer.md, docs/language.md), computed on the CPU when the view rests.
 // Exit codes: 0 success, 1 internal failure (or validation messages with --validation),
 // 2 bad input.
 #define GLFW_INCLUDE_VULKAN
@@ -12,20 +14,25 @@
 #include <backends/imgui_impl_vulkan.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <vector>
 
 #include "engine/core/error.h"
 #include "engine/core/log.h"
+#include "engine/display/composite_pass_vk.h"
 #include "engine/display/splat_pipeline_vk.h"
 #include "engine/display/view_camera.h"
 #include "engine/io/cameras_json.h"
 #include "engine/io/image_io.h"
+#include "engine/language/language_pipeline.h"
+#include "engine/language/query_overlay.h"
 #include "engine/scene/model_ply.h"
 
 namespace sp {
@@ -43,7 +50,44 @@ struct ViewerArgs {
   bool validation = false;
   bool exercise_window = false;  // resize + iconify/restore during the first frames (tests)
   std::vector<float> background = {0, 0, 0};
+  // Language queries.
+  std::string text_embeddings;  // .npy [M, D] + JSON phrase list (as `sparsplat query`)
+  std::string phrases_file;     // "" = the .npy path with .json
+  std::string dictionary;       // "" = <model stem>.language.npy
+  std::string query;            // initial query phrase
+  std::string query_level = "auto";  // auto | 1 | 2 | 3
+  int top_k = 4;
+  float heatmap_opacity = 0.6f, heatmap_threshold = 0.4f;
+  int query_size = 640;  // longer side of the relevance map (CPU cost); the window's if smaller
 };
+
+// The language side of the viewer: what is loaded, the current query and the last overlay.
+struct QueryPanelState {
+  bool field_ready = false, embeddings_ready = false;
+  std::string unavailable;  // why the panel is greyed out
+  LanguageField field;
+  SparseCodes codes;
+  QueryEmbeddings embeddings;  // every phrase of the file
+  int selected = -1;           // index into embeddings.phrases
+  char text[256] = {};
+  int level_choice = 0;        // 0 auto, else 1..levels
+  HeatmapParams heatmap;
+  std::string message;
+};
+
+// One overlay computation's result.
+struct OverlayJob {
+  Camera camera;  // the window camera it was computed for
+  int selected = -1, level_choice = 0;
+  RelevanceOverlay overlay;
+  int level = 0;
+  double ms = 0;
+};
+
+bool same_view(const Camera& a, const Camera& b) {
+  return a.width == b.width && a.height == b.height && a.fx == b.fx && a.fy == b.fy && a.cx == b.cx && a.cy == b.cy &&
+         a.R == b.R && a.t == b.t;
+}
 
 void check_vk_for_imgui(VkResult r) {
   if (r < 0) throw_internal(std::string("Vulkan (ImGui backend): ") + vk_result_name(r));
@@ -64,7 +108,7 @@ struct Swapchain {
 class Viewer {
  public:
   Viewer(const ViewerArgs& args, GLFWwindow* window, VulkanDevice& device, const GaussianModel& model,
-         std::vector<Camera> cameras);
+         std::vector<Camera> cameras, QueryPanelState query);
   ~Viewer();
   int run();
 
@@ -73,6 +117,9 @@ class Viewer {
   void destroy_swapchain();
   void create_composite_pipeline();
   void update_composite_descriptor();
+  void draw_query_panel();
+  void select_phrase(const std::string& phrase);
+  void update_overlay(const Camera& camera);
   bool draw_frame(bool take_screenshot, const std::string& screenshot_path);
   void save_screenshot(const std::string& path);
   void handle_input(float dt);
@@ -95,12 +142,8 @@ class Viewer {
   SplatTarget target_;
   Swapchain sc_;
   VkRenderPass present_pass_ = VK_NULL_HANDLE;
-  VkDescriptorSetLayout composite_set_layout_ = VK_NULL_HANDLE;
-  VkDescriptorPool pool_ = VK_NULL_HANDLE, imgui_pool_ = VK_NULL_HANDLE;
-  VkDescriptorSet composite_set_ = VK_NULL_HANDLE;
-  VkPipelineLayout composite_layout_ = VK_NULL_HANDLE;
-  VkPipeline composite_ = VK_NULL_HANDLE;
-  VkSampler sampler_ = VK_NULL_HANDLE;
+  VkDescriptorPool imgui_pool_ = VK_NULL_HANDLE;
+  std::unique_ptr<CompositePass> composite_;
   VkCommandBuffer cmd_ = VK_NULL_HANDLE;
   VkFence frame_fence_ = VK_NULL_HANDLE;
   VkSemaphore acquired_ = VK_NULL_HANDLE;
@@ -123,17 +166,28 @@ class Viewer {
   int screenshot_counter_ = 0;
   bool screenshot_requested_ = false;
   std::string status_;
+
+  // Query overlay: recomputed on a worker thread once the view has rested (debounce) or at
+  // once when the query changes; shown only while the view is the one it was computed for.
+  QueryPanelState query_;
+  Camera last_camera_;
+  std::chrono::steady_clock::time_point last_move_ = std::chrono::steady_clock::now();
+  OverlayJob shown_;          // uploaded overlay (selected < 0: none)
+  bool final_frame_ = false;    // automation: the frame that ends the run
+  bool frame_submitted_ = false;  // a frame has written the visible-count readback
+  std::future<OverlayJob> pending_;  // declared last: joined before the state it reads goes
 };
 
 Viewer::Viewer(const ViewerArgs& args, GLFWwindow* window, VulkanDevice& device, const GaussianModel& model,
-               std::vector<Camera> cameras)
+               std::vector<Camera> cameras, QueryPanelState query)
     : args_(args),
       window_(window),
       device_(device),
       dev_(device.impl()),
       model_(model),
       cameras_(std::move(cameras)),
-      pipeline_(device.impl()) {
+      pipeline_(device.impl()),
+      query_(std::move(query)) {
   pipeline_.set_model(model);
   sh_degree_ = model.sh_degree;
   show_panel_ = !args.no_ui;
@@ -164,12 +218,6 @@ Viewer::Viewer(const ViewerArgs& args, GLFWwindow* window, VulkanDevice& device,
   SP_VK(vkCreateFence(dev_.device, &fi, nullptr, &frame_fence_));
   VkSemaphoreCreateInfo si{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
   SP_VK(vkCreateSemaphore(dev_.device, &si, nullptr, &acquired_));
-  VkSamplerCreateInfo smp{VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO};
-  smp.magFilter = VK_FILTER_NEAREST;
-  smp.minFilter = VK_FILTER_NEAREST;
-  smp.addressModeU = smp.addressModeV = smp.addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE;
-  SP_VK(vkCreateSampler(dev_.device, &smp, nullptr, &sampler_));
-
   create_swapchain();  // also creates present_pass_
   create_composite_pipeline();
 
@@ -207,6 +255,7 @@ Viewer::Viewer(const ViewerArgs& args, GLFWwindow* window, VulkanDevice& device,
 }
 
 Viewer::~Viewer() {
+  if (pending_.valid()) pending_.wait();
   vkDeviceWaitIdle(dev_.device);
   if (imgui_ready_) {
     ImGui_ImplVulkan_Shutdown();
@@ -215,13 +264,9 @@ Viewer::~Viewer() {
   }
   destroy_swapchain();
   VkDevice d = dev_.device;
-  if (composite_) vkDestroyPipeline(d, composite_, nullptr);
-  if (composite_layout_) vkDestroyPipelineLayout(d, composite_layout_, nullptr);
-  if (pool_) vkDestroyDescriptorPool(d, pool_, nullptr);
+  composite_.reset();
   if (imgui_pool_) vkDestroyDescriptorPool(d, imgui_pool_, nullptr);
-  if (composite_set_layout_) vkDestroyDescriptorSetLayout(d, composite_set_layout_, nullptr);
   if (present_pass_) vkDestroyRenderPass(d, present_pass_, nullptr);
-  if (sampler_) vkDestroySampler(d, sampler_, nullptr);
   if (acquired_) vkDestroySemaphore(d, acquired_, nullptr);
   if (frame_fence_) vkDestroyFence(d, frame_fence_, nullptr);
   if (cmd_) vkFreeCommandBuffers(d, dev_.command_pool, 1, &cmd_);
@@ -334,7 +379,7 @@ void Viewer::create_swapchain() {
   }
   pipeline_.make_target(target_, int(extent.width), int(extent.height));
   screenshot_buffer_ = make_buffer(dev_, VkDeviceSize(extent.width) * extent.height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
-  if (composite_set_) update_composite_descriptor();
+  if (composite_) update_composite_descriptor();
   if (imgui_ready_) ImGui_ImplVulkan_SetMinImageCount(std::max<uint32_t>(2, sc_.min_images));
 }
 
@@ -352,38 +397,128 @@ void Viewer::destroy_swapchain() {
 }
 
 void Viewer::create_composite_pipeline() {
-  VkDevice d = dev_.device;
-  VkDescriptorSetLayoutBinding b{0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, VK_SHADER_STAGE_FRAGMENT_BIT, nullptr};
-  VkDescriptorSetLayoutCreateInfo li{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  li.bindingCount = 1;
-  li.pBindings = &b;
-  SP_VK(vkCreateDescriptorSetLayout(d, &li, nullptr, &composite_set_layout_));
-  pool_ = make_descriptor_sets(d, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1, {&composite_set_layout_, 1},
-                               &composite_set_);
+  composite_ = std::make_unique<CompositePass>(dev_, present_pass_);
   if (target_.view) update_composite_descriptor();
-
-  VkPushConstantRange range{VK_SHADER_STAGE_FRAGMENT_BIT, 0, 16};
-  VkPipelineLayoutCreateInfo pl{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-  pl.setLayoutCount = 1;
-  pl.pSetLayouts = &composite_set_layout_;
-  pl.pushConstantRangeCount = 1;
-  pl.pPushConstantRanges = &range;
-  SP_VK(vkCreatePipelineLayout(d, &pl, nullptr, &composite_layout_));
-  VkPipelineColorBlendAttachmentState blend{};
-  blend.colorWriteMask = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT | VK_COLOR_COMPONENT_B_BIT |
-                         VK_COLOR_COMPONENT_A_BIT;
-  composite_ = make_graphics_pipeline(d, composite_layout_, present_pass_, ShaderId::CompositeVert, ShaderId::CompositeFrag, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, blend);
 }
 
-void Viewer::update_composite_descriptor() {
-  VkDescriptorImageInfo ii{sampler_, target_.view, VK_IMAGE_LAYOUT_GENERAL};
-  VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-  w.dstSet = composite_set_;
-  w.dstBinding = 0;
-  w.descriptorCount = 1;
-  w.descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER;
-  w.pImageInfo = &ii;
-  vkUpdateDescriptorSets(dev_.device, 1, &w, 0, nullptr);
+void Viewer::update_composite_descriptor() { composite_->set_splat_target(target_.view); }
+
+// Picks the phrase of the embedding file: exact, else the first containing `text`
+// (case-insensitive). The file has the only phrases that can be queried (no CLIP here).
+int find_phrase(const std::vector<std::string>& phrases, const std::string& text) {
+  for (size_t i = 0; i < phrases.size(); ++i)
+    if (phrases[i] == text) return int(i);
+  auto lower = [](std::string v) {
+    for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+  };
+  const std::string t = lower(text);
+  if (t.empty()) return -1;
+  for (size_t i = 0; i < phrases.size(); ++i)
+    if (lower(phrases[i]).find(t) != std::string::npos) return int(i);
+  return -1;
+}
+
+void Viewer::select_phrase(const std::string& text) {
+  const int k = find_phrase(query_.embeddings.phrases, text);
+  if (k < 0) {
+    query_.message = "no embedding for '" + text + "' in the file";
+    return;
+  }
+  query_.selected = k;
+  std::snprintf(query_.text, sizeof query_.text, "%s", query_.embeddings.phrases[size_t(k)].c_str());
+}
+
+void Viewer::update_overlay(const Camera& camera) {
+  using clock = std::chrono::steady_clock;
+  const auto now = clock::now();
+  if (!same_view(camera, last_camera_)) {
+    last_camera_ = camera;
+    last_move_ = now;
+  }
+  if (!query_.field_ready || !query_.embeddings_ready) return;
+  // Automation (--exit): no debounce, and the last frame waits for a pending result, so a
+  // screenshot shows the overlay; earlier frames take the same asynchronous path as a user's.
+  const bool automated = args_.exit_after;
+  auto collect = [&] {
+    try {
+      OverlayJob job = pending_.get();
+      composite_->set_relevance(job.overlay);
+      char m[160];
+      std::snprintf(m, sizeof m, "level %d, %dx%d map in %.0f ms", job.level + 1, job.overlay.width,
+                    job.overlay.height, job.ms);
+      query_.message = m;
+      shown_ = std::move(job);
+    } catch (const Error& e) {
+      query_.message = e.what();
+      query_.selected = -1;
+    }
+  };
+  if (pending_.valid() && automated && final_frame_) pending_.wait();
+  if (pending_.valid() && pending_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) collect();
+  if (pending_.valid()) return;
+  if (query_.selected < 0) {
+    shown_ = OverlayJob{};
+    return;
+  }
+  const bool changed = shown_.selected != query_.selected || shown_.level_choice != query_.level_choice;
+  if (!changed && same_view(shown_.camera, camera)) return;
+  if (!changed && !automated && now - last_move_ < std::chrono::milliseconds(250)) return;  // still moving
+
+  // The relevance map at most query_size on its longer side: the CPU cost scales with pixels.
+  const int W = camera.width, H = camera.height;
+  const double s = std::min(1.0, double(args_.query_size) / double(std::max(W, H)));
+  const Camera small = camera.resized(std::max(1, int(std::lround(W * s))), std::max(1, int(std::lround(H * s))));
+  pending_ = std::async(std::launch::async, [this, camera, small, q = single_query(query_.embeddings, query_.selected),
+                                             selected = query_.selected, level_choice = query_.level_choice] {
+    const auto t0 = clock::now();
+    const RelevanceMaps maps = query_relevance(model_, query_.field, query_.codes, small, q);
+    LerfOptions lo;
+    lo.pool = scaled_lerf_pool(std::max(small.width, small.height));
+    QueryOverlay o = query_overlay(maps, 0, level_choice - 1, lo);
+    OverlayJob job;
+    job.camera = camera;
+    job.selected = selected;
+    job.level_choice = level_choice;
+    job.overlay = {small.width, small.height, std::move(o.values)};
+    job.level = o.level;
+    job.ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    log_info("sparsplat-view: query '" + q.phrases[0] + "' at " + std::to_string(small.width) + "x" +
+             std::to_string(small.height) + ": " + std::to_string(int(std::lround(job.ms))) + " ms (level " +
+             std::to_string(job.level + 1) + ")");
+    return job;
+  });
+  if (automated && final_frame_) collect();
+}
+
+void Viewer::draw_query_panel() {
+  if (!ImGui::CollapsingHeader("Query (language field)", ImGuiTreeNodeFlags_DefaultOpen)) return;
+  const bool ready = query_.field_ready && query_.embeddings_ready;
+  if (!ready) ImGui::TextWrapped("Unavailable: %s", query_.unavailable.c_str());
+  ImGui::BeginDisabled(!ready);
+  if (ImGui::InputText("Phrase", query_.text, sizeof query_.text, ImGuiInputTextFlags_EnterReturnsTrue))
+    select_phrase(query_.text);
+  const char* preview = query_.selected >= 0 ? query_.embeddings.phrases[size_t(query_.selected)].c_str() : "(none)";
+  if (ImGui::BeginCombo("Phrases", preview)) {
+    for (size_t i = 0; i < query_.embeddings.phrases.size(); ++i)
+      if (ImGui::Selectable(query_.embeddings.phrases[i].c_str(), int(i) == query_.selected))
+        select_phrase(query_.embeddings.phrases[i]);
+    ImGui::EndCombo();
+  }
+  const char* levels[] = {"auto (highest relevance)", "1 (small)", "2 (medium)", "3 (large)"};
+  ImGui::Combo("Level", &query_.level_choice, levels, 1 + std::min(3, query_.field_ready ? query_.field.levels : 3));
+  ImGui::SliderFloat("Opacity", &query_.heatmap.opacity, 0.0f, 1.0f, "%.2f");
+  ImGui::SliderFloat("Threshold", &query_.heatmap.threshold, 0.0f, 1.0f, "%.2f");
+  ImGui::Checkbox("Overlay", &query_.heatmap.enabled);
+  ImGui::SameLine();
+  if (ImGui::Button("Clear")) {
+    query_.selected = -1;
+    query_.text[0] = 0;
+    query_.message.clear();
+  }
+  if (pending_.valid()) ImGui::TextUnformatted("computing relevance...");
+  else if (!query_.message.empty()) ImGui::TextWrapped("%s", query_.message.c_str());
+  ImGui::EndDisabled();
 }
 
 void Viewer::reset_view() {
@@ -464,6 +599,7 @@ void Viewer::draw_panel() {
   ImGui::SameLine();
   if (ImGui::Button("Screenshot (F12)")) screenshot_requested_ = true;
   if (!status_.empty()) ImGui::TextUnformatted(status_.c_str());
+  draw_query_panel();
   if (ImGui::CollapsingHeader("Controls")) {
     ImGui::TextUnformatted(
         "Left drag: orbit (fly mode: look)\nRight drag: look around\nMiddle drag: pan\nWheel: zoom\n"
@@ -476,7 +612,7 @@ void Viewer::draw_panel() {
 bool Viewer::draw_frame(bool take_screenshot, const std::string& screenshot_path) {
   if (sc_.extent.width == 0 || sc_.extent.height == 0 || !sc_.swapchain) return false;
   SP_VK(vkWaitForFences(dev_.device, 1, &frame_fence_, VK_TRUE, UINT64_MAX));
-  visible_ = pipeline_.copied_count();  // the previous frame's
+  visible_ = frame_submitted_ ? pipeline_.copied_count() : 0;  // the previous frame's (none: unwritten memory)
   stages_ = pipeline_.stage_times();
   uint32_t index = 0;
   VkResult r = vkAcquireNextImageKHR(dev_.device, sc_.swapchain, UINT64_MAX, acquired_, VK_NULL_HANDLE, &index);
@@ -489,6 +625,7 @@ bool Viewer::draw_frame(bool take_screenshot, const std::string& screenshot_path
   SP_VK(vkResetFences(dev_.device, 1, &frame_fence_));
 
   const Camera camera = view_.camera(int(sc_.extent.width), int(sc_.extent.height));
+  update_overlay(camera);  // the previous frame has finished: the relevance texture may change
   SplatSettings settings;
   settings.sh_degree = sh_degree_;
   settings.splat_scale = splat_scale_;
@@ -509,11 +646,9 @@ bool Viewer::draw_frame(bool take_screenshot, const std::string& screenshot_path
   VkRect2D scissor{{0, 0}, sc_.extent};
   vkCmdSetViewport(cmd_, 0, 1, &viewport);
   vkCmdSetScissor(cmd_, 0, 1, &scissor);
-  vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_GRAPHICS, composite_);
-  vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_GRAPHICS, composite_layout_, 0, 1, &composite_set_, 0, nullptr);
-  const float bg[4] = {background_[0], background_[1], background_[2], 1.0f};
-  vkCmdPushConstants(cmd_, composite_layout_, VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof bg, bg);
-  vkCmdDraw(cmd_, 3, 1, 0, 0);
+  HeatmapParams heatmap = query_.heatmap;
+  heatmap.enabled = heatmap.enabled && shown_.selected >= 0 && same_view(shown_.camera, camera);
+  composite_->record(cmd_, glm::vec3(background_[0], background_[1], background_[2]), heatmap);
   if (ImDrawData* draw = ImGui::GetDrawData()) ImGui_ImplVulkan_RenderDrawData(draw, cmd_);
   vkCmdEndRenderPass(cmd_);
 
@@ -554,6 +689,7 @@ bool Viewer::draw_frame(bool take_screenshot, const std::string& screenshot_path
   si.signalSemaphoreCount = 1;
   si.pSignalSemaphores = &sc_.rendered[index];
   SP_VK(vkQueueSubmit(dev_.queue, 1, &si, frame_fence_));
+  frame_submitted_ = true;
 
   VkPresentInfoKHR pi{VK_STRUCTURE_TYPE_PRESENT_INFO_KHR};
   pi.waitSemaphoreCount = 1;
@@ -643,6 +779,7 @@ int Viewer::run() {
       shot_path = args_.screenshot.empty() ? "sparsplat-view-" + std::to_string(screenshot_counter_++) + ".png"
                                            : args_.screenshot;
     screenshot_requested_ = false;
+    final_frame_ = last_frame;
     if (draw_frame(!shot_path.empty(), shot_path)) ++frames_drawn;
     if (last_frame) break;
 
@@ -681,6 +818,51 @@ void Viewer::key(int key) {
   else if (key == GLFW_KEY_F12) screenshot_requested_ = true;
 }
 
+// The language field and embeddings, or why the query panel is unavailable. Files that were
+// named but are broken, and an initial --query that cannot run, are bad input.
+QueryPanelState load_query_state(const ViewerArgs& args, const GaussianModel& model) {
+  QueryPanelState q;
+  q.heatmap.enabled = true;
+  q.heatmap.opacity = args.heatmap_opacity;
+  q.heatmap.threshold = args.heatmap_threshold;
+  if (args.query_level == "auto") q.level_choice = 0;
+  else if (args.query_level == "1" || args.query_level == "2" || args.query_level == "3") q.level_choice = std::stoi(args.query_level);
+  else throw_bad_input("--query-level", "expected auto, 1, 2 or 3");
+  const std::string dict = args.dictionary.empty() ? dictionary_path_for(args.model) : args.dictionary;
+  if (model.extra_channels == 0) {
+    q.unavailable = "the model has no language field (train one with `sparsplat language`)";
+  } else if (!std::filesystem::exists(dict)) {
+    if (!args.dictionary.empty()) throw_bad_input(dict, "language dictionary not found");
+    q.unavailable = "no language dictionary " + std::filesystem::path(dict).filename().string() + " beside the model";
+  } else {
+    q.field = load_language_field(model, dict, args.top_k);
+    q.codes = sparse_codes(q.field);
+    q.field_ready = true;
+    if (q.level_choice > q.field.levels)
+      throw_bad_input("--query-level", "the field has " + std::to_string(q.field.levels) + " levels");
+  }
+  if (args.text_embeddings.empty()) {
+    if (q.unavailable.empty()) q.unavailable = "no text embeddings (start with --text-embeddings FILE.npy)";
+  } else {
+    q.embeddings = load_all_query_embeddings(args.text_embeddings, args.phrases_file);
+    if (q.field_ready && q.embeddings.dims != q.field.dims)
+      throw_bad_input(args.text_embeddings, "embeddings have " + std::to_string(q.embeddings.dims) +
+                                                " dims, the language field " + std::to_string(q.field.dims));
+    if (q.embeddings.phrases.empty()) {
+      if (q.unavailable.empty()) q.unavailable = "the embedding file has only the canonical phrases";
+    } else {
+      q.embeddings_ready = true;
+    }
+  }
+  if (!args.query.empty()) {
+    if (!(q.field_ready && q.embeddings_ready)) throw_bad_input("--query", q.unavailable);
+    q.selected = find_phrase(q.embeddings.phrases, args.query);
+    if (q.selected < 0) throw_bad_input("--query", "no embedding for phrase '" + args.query + "'");
+    std::snprintf(q.text, sizeof q.text, "%s", q.embeddings.phrases[size_t(q.selected)].c_str());
+  }
+  return q;
+}
+
 int run_viewer(const ViewerArgs& args) {
   if (args.background.size() != 3) throw_bad_input("--background", "expected r,g,b");
   for (float v : args.background)
@@ -688,6 +870,7 @@ int run_viewer(const ViewerArgs& args) {
   const GaussianModel model = read_gaussian_ply(args.model);
   std::vector<Camera> cameras;
   if (!args.cameras.empty()) cameras = read_cameras_json(args.cameras);
+  QueryPanelState query = load_query_state(args, model);
   if (args.camera >= 0 && args.camera >= int(cameras.size()))
     throw_bad_input("--camera", std::to_string(args.camera) + " is out of range (" + std::to_string(cameras.size()) +
                                     " cameras" + (args.cameras.empty() ? "; give --cameras" : "") + ")");
@@ -737,7 +920,7 @@ int run_viewer(const ViewerArgs& args) {
     ViewerArgs resolved = args;
     resolved.width = width;
     resolved.height = height;
-    Viewer viewer(resolved, window, *device, model, std::move(cameras));
+    Viewer viewer(resolved, window, *device, model, std::move(cameras), std::move(query));
     g_viewer = &viewer;
     code = viewer.run();
     g_viewer = nullptr;
@@ -769,6 +952,18 @@ int main(int argc, char** argv) {
   app.add_flag("--no-ui", args.no_ui, "Start with the panel hidden (H toggles it)");
   app.add_flag("--validation", args.validation, "Vulkan validation layer; exit 1 if it reports anything");
   app.add_flag("--exercise-window", args.exercise_window, "Resize and minimize the window during the first frames (tests)");
+  app.add_option("--text-embeddings", args.text_embeddings,
+                 "Phrase embeddings .npy [M, D] for the query box (as `sparsplat query`, docs/language.md)");
+  app.add_option("--phrases-file", args.phrases_file, "JSON list of the M phrases (default: the .npy path with .json)");
+  app.add_option("--dictionary", args.dictionary, "Language dictionaries .npy (default: <model stem>.language.npy)");
+  app.add_option("--top-k", args.top_k, "Codes per Gaussian and level (as trained)")->check(CLI::Range(1, 256));
+  app.add_option("--query", args.query, "Initial query phrase (one of the embedding file's)");
+  app.add_option("--query-level", args.query_level, "auto (LERF: highest relevance), 1, 2 or 3");
+  app.add_option("--heatmap-opacity", args.heatmap_opacity, "Overlay opacity")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--heatmap-threshold", args.heatmap_threshold, "Relevance below this is not tinted")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--query-size", args.query_size, "Longer side of the relevance map (CPU cost; default 640)")
+      ->check(CLI::Range(8, 16384));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
