@@ -26,31 +26,8 @@ void upload_sampled_image(VulkanDevice::Impl& dev, SampledImage& img, int width,
   img.device = dev.device;
   img.width = width;
   img.height = height;
-  VkImageCreateInfo ii{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-  ii.imageType = VK_IMAGE_TYPE_2D;
-  ii.format = format;
-  ii.extent = {uint32_t(width), uint32_t(height), 1};
-  ii.mipLevels = 1;
-  ii.arrayLayers = 1;
-  ii.samples = VK_SAMPLE_COUNT_1_BIT;
-  ii.tiling = VK_IMAGE_TILING_OPTIMAL;
-  ii.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-  ii.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-  ii.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-  SP_VK(vkCreateImage(dev.device, &ii, nullptr, &img.image));
-  VkMemoryRequirements req;
-  vkGetImageMemoryRequirements(dev.device, img.image, &req);
-  VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-  ai.allocationSize = req.size;
-  ai.memoryTypeIndex = dev.memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-  SP_VK(vkAllocateMemory(dev.device, &ai, nullptr, &img.memory));
-  SP_VK(vkBindImageMemory(dev.device, img.image, img.memory, 0));
-  VkImageViewCreateInfo vi{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
-  vi.image = img.image;
-  vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
-  vi.format = format;
-  vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  SP_VK(vkCreateImageView(dev.device, &vi, nullptr, &img.view));
+  make_image_2d(dev, width, height, format, VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT, img.image,
+                img.memory, img.view);
 
   GpuBuffer staging = make_buffer(dev, std::max<VkDeviceSize>(bytes, 4), VK_BUFFER_USAGE_TRANSFER_SRC_BIT, true);
   std::memcpy(staging.mapped, data, bytes);
@@ -244,30 +221,8 @@ Image composite_on_device(VulkanDevice& device, const Image& target, const glm::
     composite.set_splat_target(input.view);
     composite.set_relevance(relevance);
 
-    VkImageCreateInfo ii{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-    ii.imageType = VK_IMAGE_TYPE_2D;
-    ii.format = format;
-    ii.extent = {uint32_t(W), uint32_t(H), 1};
-    ii.mipLevels = 1;
-    ii.arrayLayers = 1;
-    ii.samples = VK_SAMPLE_COUNT_1_BIT;
-    ii.tiling = VK_IMAGE_TILING_OPTIMAL;
-    ii.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
-    ii.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    SP_VK(vkCreateImage(d, &ii, nullptr, &image));
-    VkMemoryRequirements req;
-    vkGetImageMemoryRequirements(d, image, &req);
-    VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-    ai.allocationSize = req.size;
-    ai.memoryTypeIndex = dev.memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    SP_VK(vkAllocateMemory(d, &ai, nullptr, &memory));
-    SP_VK(vkBindImageMemory(d, image, memory, 0));
-    VkImageViewCreateInfo vi{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
-    vi.image = image;
-    vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
-    vi.format = format;
-    vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-    SP_VK(vkCreateImageView(d, &vi, nullptr, &view));
+    make_image_2d(dev, W, H, format, VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, image, memory,
+                  view);
     VkFramebufferCreateInfo fi{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
     fi.renderPass = pass;
     fi.attachmentCount = 1;

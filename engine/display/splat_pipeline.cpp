@@ -181,30 +181,9 @@ void SplatPipeline::set_model(const GaussianModel& model) {
 void SplatPipeline::make_target(SplatTarget& t, int width, int height) {
   t.reset();
   t.device = dev_.device;
-  VkImageCreateInfo ii{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-  ii.imageType = VK_IMAGE_TYPE_2D;
-  ii.format = format_;
-  ii.extent = {uint32_t(width), uint32_t(height), 1};
-  ii.mipLevels = 1;
-  ii.arrayLayers = 1;
-  ii.samples = VK_SAMPLE_COUNT_1_BIT;
-  ii.tiling = VK_IMAGE_TILING_OPTIMAL;
-  ii.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
-  ii.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-  SP_VK(vkCreateImage(dev_.device, &ii, nullptr, &t.image));
-  VkMemoryRequirements req;
-  vkGetImageMemoryRequirements(dev_.device, t.image, &req);
-  VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-  ai.allocationSize = req.size;
-  ai.memoryTypeIndex = dev_.memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-  SP_VK(vkAllocateMemory(dev_.device, &ai, nullptr, &t.memory));
-  SP_VK(vkBindImageMemory(dev_.device, t.image, t.memory, 0));
-  VkImageViewCreateInfo vi{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
-  vi.image = t.image;
-  vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
-  vi.format = format_;
-  vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  SP_VK(vkCreateImageView(dev_.device, &vi, nullptr, &t.view));
+  make_image_2d(dev_, width, height, format_,
+                VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, t.image,
+                t.memory, t.view);
   VkFramebufferCreateInfo fi{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
   fi.renderPass = render_pass_;
   fi.attachmentCount = 1;

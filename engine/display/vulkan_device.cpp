@@ -282,6 +282,35 @@ void GpuBuffer::reset() {
   size = 0;
 }
 
+void make_image_2d(VulkanDevice::Impl& dev, int width, int height, VkFormat format, VkImageUsageFlags usage,
+                   VkImage& image, VkDeviceMemory& memory, VkImageView& view) {
+  VkImageCreateInfo ii{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+  ii.imageType = VK_IMAGE_TYPE_2D;
+  ii.format = format;
+  ii.extent = {uint32_t(width), uint32_t(height), 1};
+  ii.mipLevels = 1;
+  ii.arrayLayers = 1;
+  ii.samples = VK_SAMPLE_COUNT_1_BIT;
+  ii.tiling = VK_IMAGE_TILING_OPTIMAL;
+  ii.usage = usage;
+  ii.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  ii.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+  SP_VK(vkCreateImage(dev.device, &ii, nullptr, &image));
+  VkMemoryRequirements req;
+  vkGetImageMemoryRequirements(dev.device, image, &req);
+  VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  ai.allocationSize = req.size;
+  ai.memoryTypeIndex = dev.memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  SP_VK(vkAllocateMemory(dev.device, &ai, nullptr, &memory));
+  SP_VK(vkBindImageMemory(dev.device, image, memory, 0));
+  VkImageViewCreateInfo vi{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
+  vi.image = image;
+  vi.viewType = VK_IMAGE_VIEW_TYPE_2D;
+  vi.format = format;
+  vi.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  SP_VK(vkCreateImageView(dev.device, &vi, nullptr, &view));
+}
+
 GpuBuffer make_buffer(VulkanDevice::Impl& dev, VkDeviceSize size, VkBufferUsageFlags usage, bool host) {
   GpuBuffer b;
   b.device = dev.device;

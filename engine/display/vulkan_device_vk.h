@@ -71,6 +71,10 @@ GpuBuffer make_buffer(VulkanDevice::Impl& dev, VkDeviceSize size, VkBufferUsageF
 // Copies bytes into a device buffer through a staging buffer (waits).
 void upload_buffer(VulkanDevice::Impl& dev, GpuBuffer& dst, const void* data, VkDeviceSize size);
 void download_buffer(VulkanDevice::Impl& dev, const GpuBuffer& src, void* data, VkDeviceSize size);
+// A device-local 2D colour image (one mip, one layer, optimal tiling, undefined layout)
+// with its memory and a colour view; the caller owns and destroys all three.
+void make_image_2d(VulkanDevice::Impl& dev, int width, int height, VkFormat format, VkImageUsageFlags usage,
+                   VkImage& image, VkDeviceMemory& memory, VkImageView& view);
 
 // SPIR-V of the shaders in shaders/ (embedded at build time by shaders/shaders.cmake).
 enum class ShaderId { Project, PrepareIndirect, RadixHistogram, RadixScan, RadixScatter, SplatVert, SplatFrag,
