@@ -3,10 +3,13 @@
 # (docs/prior.md). Scenes come from `train-prior --scenes-only` with seeds outside the
 # training range; every run uses the same recon options except --prior.
 # Usage: bench/prior_sparse_views.sh SPARSPLAT MODEL OUT [SCENES] [ITERATIONS] [extra recon options...]
+# SPARSPLAT_THREADS=N passes --threads N (use 1 on a busy machine: see docs/prior.md).
 set -euo pipefail
 bin=$1 model=$2 out=$3 scenes=${4:-3} iterations=${5:-500}
 shift $(( $# < 5 ? $# : 5 ))
 root=$(cd "$(dirname "$0")/.." && pwd)
+threads=()
+[ -n "${SPARSPLAT_THREADS:-}" ] && threads=(--threads "$SPARSPLAT_THREADS")
 "$bin" train-prior "$root/scenes/demo.json" -o "$out/eval" --scenes "$scenes" --seed-base 5000 \
   --width 96 --height 72 --scenes-only >/dev/null
 for ((i = 0; i < scenes; ++i)); do
@@ -18,7 +21,7 @@ for ((i = 0; i < scenes; ++i)); do
     opts=()
     [ "$arm" = prior ] && opts=(--prior "$model" "$@")
     # shellcheck disable=SC2086
-    "$bin" -q recon "$out/eval/scenes/${s}_colmap" $split --iterations "$iterations" --seed 1 \
+    "$bin" "${threads[@]}" -q recon "$out/eval/scenes/${s}_colmap" $split --iterations "$iterations" --seed 1 \
       -o "$out/$s/$arm" "${opts[@]}" >/dev/null
   done
 done

@@ -29,7 +29,8 @@ class Denoiser {
 bool torch_backends_available();
 
 // Sets libtorch's intra-op thread count (Debian's libtorch otherwise drops every OpenMP
-// loop, the engine's included, to one thread). n <= 0: all hardware threads. A no-op
+// loop, the engine's included, to one thread). n <= 0: the engine's thread count
+// (engine/core/parallel.h, `sparsplat --threads`; all hardware threads by default). A no-op
 // without libtorch. Call once at start-up, before any other torch work.
 void init_torch_threads(int n = 0);
 

@@ -32,6 +32,38 @@ glm::vec3 view_direction(const Camera& c) { return glm::transpose(c.R) * glm::ve
 
 }  // namespace
 
+Image pseudo_target_mask(const Image& render, const Image& refined, const Image& alpha, float alpha_threshold,
+                         float min_change) {
+  if (render.channels != 3 || refined.channels != 3 || alpha.channels != 1 || render.width != refined.width ||
+      render.height != refined.height || alpha.width != render.width || alpha.height != render.height)
+    throw_bad_input("pseudo_target_mask", "render, refined (3 channels) and alpha (1 channel) must share a size");
+  const int w = render.width, h = render.height;
+  Image mask(w, h, 1);
+  for (size_t i = 0; i < mask.pixels.size(); ++i) mask.pixels[i] = alpha.pixels[i] >= alpha_threshold ? 1.0f : 0.0f;
+  if (min_change <= 0) return mask;
+  Image change(w, h, 1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float d = 0;
+      for (int c = 0; c < 3; ++c) d += std::abs(refined.at(x, y, c) - render.at(x, y, c));
+      change.at(x, y, 0) = d / 3.0f;
+    }
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float sum = 0;
+      int n = 0;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int xx = x + dx, yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+          sum += change.at(xx, yy, 0);
+          ++n;
+        }
+      if (sum / float(n) < min_change) mask.at(x, y, 0) = 0.0f;
+    }
+  return mask;
+}
+
 bool refinement_due(const RefinementOptions& o, long iteration) {
   if (o.every <= 0 || iteration < o.start_iteration) return false;
   return (iteration - o.start_iteration) % o.every == 0;
@@ -92,9 +124,7 @@ std::vector<RefinedView> refine_pseudo_views(Denoiser& denoiser, Rasterizer& ras
     const Image reference = resample(*train_images[size_t(near)], v.render.width, v.render.height);
     so.seed = o.seed + uint64_t(round) * 1000003u + k;
     v.refined = refine_image(denoiser, v.render, &reference, so);
-    v.mask = Image(v.render.width, v.render.height, 1);
-    for (size_t i = 0; i < v.mask.pixels.size(); ++i)
-      v.mask.pixels[i] = out.alpha.pixels[i] >= o.alpha_threshold ? 1.0f : 0.0f;
+    v.mask = pseudo_target_mask(v.render, v.refined, out.alpha, o.alpha_threshold, o.min_change);
     views.push_back(std::move(v));
   }
   return views;

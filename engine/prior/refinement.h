@@ -26,6 +26,11 @@ struct RefinementOptions {
   float sample_probability = 0.3f;   // chance a training step takes a pseudo view
   float loss_weight = 0.3f;          // its loss weight relative to a photo's
   float alpha_threshold = 0.5f;      // pixels with render alpha below are not supervised
+  // Pixels the prior changed by less than this (mean |refined - render| over channels, in
+  // [0, 1] pixel units, averaged over 3x3 neighbours) are not supervised either: there the
+  // render already agrees with the prior, and its target would only add the network's
+  // residual noise and blur to detail the photos did constrain. 0: off.
+  float min_change = 0.0f;
   float strength_start = 0.5f;       // SDEdit start time at the first round ...
   float strength_end = 0.2f;         // ... decreasing linearly to this at the last iteration
   SamplerOptions sampler;            // steps, one-step mode, cache; strength is set per round
@@ -36,8 +41,13 @@ struct RefinedView {
   Camera camera;
   Image render;   // what the Gaussians showed (3 channels)
   Image refined;  // the denoiser's version: the pseudo target
-  Image mask;     // 1 channel, 1 where the target applies (render alpha >= threshold)
+  Image mask;     // 1 channel, 1 where the target applies (pseudo_target_mask)
 };
+
+// The pseudo target's mask (1 channel, 0 or 1): render alpha >= alpha_threshold and, when
+// min_change > 0, a 3x3-averaged mean absolute change of at least min_change.
+Image pseudo_target_mask(const Image& render, const Image& refined, const Image& alpha, float alpha_threshold,
+                         float min_change);
 
 // Whether a round runs after `iteration` iterations.
 bool refinement_due(const RefinementOptions& options, long iteration);

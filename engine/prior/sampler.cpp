@@ -23,6 +23,10 @@ double mean_abs(const std::vector<float>& v) {
   return v.empty() ? 0.0 : sum / double(v.size());
 }
 
+// One SDEdit/DDIM run in signal space from `x0_in`; returns the x_0 estimate (signal space).
+Image sample_once(Denoiser& denoiser, const Image& x0_in, const Image* ref, const SamplerOptions& options,
+                  uint64_t seed, SamplerStats& st);
+
 }  // namespace
 
 Image refine_image(Denoiser& denoiser, const Image& image, const Image* reference, const SamplerOptions& options,
@@ -34,6 +38,7 @@ Image refine_image(Denoiser& denoiser, const Image& image, const Image* referenc
   if (!(options.strength >= 0.0f && options.strength <= 1.0f))
     throw_bad_input("strength", "must lie in [0, 1]");
   if (!options.one_step && options.steps < 1) throw_bad_input("steps", "must be at least 1");
+  if (options.samples < 1) throw_bad_input("samples", "must be at least 1");
   SamplerStats local;
   SamplerStats& st = stats ? *stats : local;
   st = {};
@@ -47,12 +52,32 @@ Image refine_image(Denoiser& denoiser, const Image& image, const Image* referenc
     ref = &ref_signal;
   }
 
+  Image x0;
+  for (int k = 0; k < options.samples; ++k) {
+    const Image one = sample_once(denoiser, x0_in, ref, options, options.seed + uint64_t(k) * 0x9E3779B97F4A7C15ull, st);
+    if (k == 0) {
+      x0 = one;
+    } else {
+      for (size_t i = 0; i < x0.pixels.size(); ++i) x0.pixels[i] += one.pixels[i];
+    }
+  }
+  if (options.samples > 1)
+    for (float& v : x0.pixels) v /= float(options.samples);
+  Image out(image.width, image.height, 3);
+  for (size_t i = 0; i < out.pixels.size(); ++i) out.pixels[i] = std::clamp(0.5f * (x0.pixels[i] + 1.0f), 0.0f, 1.0f);
+  return out;
+}
+
+namespace {
+
+Image sample_once(Denoiser& denoiser, const Image& x0_in, const Image* ref, const SamplerOptions& options,
+                  uint64_t seed, SamplerStats& st) {
   // Noise to the start time.
   const float t0 = options.strength;
   const float ab0 = alpha_bar(t0);
   Image x = x0_in;
   {
-    Rng rng(options.seed);
+    Rng rng(seed);
     const float a = std::sqrt(ab0), b = std::sqrt(1.0f - ab0);
     for (float& v : x.pixels) v = a * v + (options.zero_noise ? 0.0f : b * rng.normal());
   }
@@ -91,9 +116,9 @@ Image refine_image(Denoiser& denoiser, const Image& image, const Image* referenc
     }
     x0 = x;  // at t = 0, alpha_bar = 1: x is the clean estimate
   }
-  Image out(image.width, image.height, 3);
-  for (size_t i = 0; i < out.pixels.size(); ++i) out.pixels[i] = std::clamp(0.5f * (x0.pixels[i] + 1.0f), 0.0f, 1.0f);
-  return out;
+  return x0;
 }
+
+}  // namespace
 
 }  // namespace sp::prior

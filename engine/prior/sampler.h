@@ -25,6 +25,11 @@ struct SamplerOptions {
   uint64_t seed = 0;         // start noise
   bool zero_noise = false;   // start from sqrt(ab) x without eps (a deterministic test path)
   float cache_threshold = 0; // reuse the last x_0 prediction below this relative input change
+  // Average of this many independent refinements (each with its own start noise). An
+  // imperfect denoiser leaves part of the start noise in its answer; that residual is
+  // independent between seeds and shrinks ~1/sqrt(samples), while the correction it agrees
+  // on stays (an estimate of the posterior mean, which is what an L1/L2 pseudo target wants).
+  int samples = 1;
 };
 
 struct SamplerStats {
@@ -33,6 +38,7 @@ struct SamplerStats {
 };
 
 // Refines a 3-channel [0, 1] image; `reference` may be null. Output is clamped to [0, 1].
+// Stats count network calls and cached steps over all `samples`.
 Image refine_image(Denoiser& denoiser, const Image& image, const Image* reference, const SamplerOptions& options,
                    SamplerStats* stats = nullptr);
 

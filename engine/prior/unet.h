@@ -22,7 +22,8 @@ class UNetDenoiser : public Denoiser {
  public:
   UNetDenoiser(const UNetConfig& config, uint64_t seed);
   ~UNetDenoiser() override;
-  // Checkpoint written by save() (the weights and the config); BadInput naming the file.
+  // Model written by save() (the weights and the config), or a train-prior checkpoint's
+  // weights (PriorOptimizer::save_checkpoint); BadInput naming the file.
   static std::unique_ptr<UNetDenoiser> load(const std::string& path);
   // Atomic (temporary file + rename).
   void save(const std::string& path) const;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "engine/core/rng.h"
 #include "engine/prior/refinement.h"
 #include "engine/render/rasterizer.h"
 #include "engine/scene/dataset.h"
@@ -166,6 +167,27 @@ TEST(Refinement, WithoutAMaskThresholdTheSpecksMoveToo) {
   size_t moved = 0;
   for (size_t i = f.dense_count; i < f.model.size(); ++i) moved += same_gaussian(trained, f.model, i) ? 0 : 1;
   EXPECT_GT(moved, 0u);
+}
+
+TEST(Refinement, MinChangeLeavesBarelyChangedPixelsUnsupervised) {
+  const int w = 20, h = 10;
+  Image render(w, h, 3, 0.5f), refined(w, h, 3), alpha(w, h, 1, 1.0f);
+  Rng rng(5);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c)  // left half: a real correction; right half: faint noise
+        refined.at(x, y, c) = 0.5f + (x < w / 2 ? 0.3f : rng.uniform(-0.02f, 0.02f));
+  for (int x = 0; x < w; ++x) alpha.at(x, 0, 0) = 0.2f;  // top row: not covered by the render
+  const Image all = pseudo_target_mask(render, refined, alpha, 0.5f, 0.0f);
+  const Image gated = pseudo_target_mask(render, refined, alpha, 0.5f, 0.05f);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      EXPECT_EQ(all.at(x, y, 0), y == 0 ? 0.0f : 1.0f) << x << "," << y;
+      // The 3x3 average keeps the column next to the corrected half (it sees 0.3 / 3 = 0.1).
+      const bool changed = x < w / 2 + 1;
+      EXPECT_EQ(gated.at(x, y, 0), y > 0 && changed ? 1.0f : 0.0f) << x << "," << y;
+    }
+  test::expect_bad_input([&] { pseudo_target_mask(render, refined, Image(3, 3, 1), 0.5f, 0.0f); }, "share a size");
 }
 
 TEST(Refinement, ScheduleAndPoses) {

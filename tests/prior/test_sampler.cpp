@@ -108,6 +108,59 @@ TEST(Sampler, CacheSkipsNetworkCallsWhenInputBarelyMoves) {
   EXPECT_LE(max_diff(out, clean), 1e-5f);  // the oracle's answer never changes
 }
 
+// Passes part of the start noise through, as an under-trained network does: predicts the
+// clean image plus `leak` times the noise it was given.
+class LeakyDenoiser : public Denoiser {
+ public:
+  LeakyDenoiser(const Image& clean, float leak) : clean_(clean), leak_(leak) {
+    for (float& v : clean_.pixels) v = 2 * v - 1;
+  }
+  std::string name() const override { return "leaky"; }
+  Image predict_clean(const Image& noisy, float ab, const Image*) override {
+    ++calls;
+    Image out = clean_;
+    for (size_t i = 0; i < out.pixels.size(); ++i)
+      out.pixels[i] += leak_ * (noisy.pixels[i] - std::sqrt(ab) * clean_.pixels[i]);
+    return out;
+  }
+  Image clean_;
+  float leak_;
+  int calls = 0;
+};
+
+double rms_error(const Image& a, const Image& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) s += double(a.pixels[i] - b.pixels[i]) * (a.pixels[i] - b.pixels[i]);
+  return std::sqrt(s / double(a.pixels.size()));
+}
+
+TEST(Sampler, AveragedSamplesShrinkTheResidualNoise) {
+  const Image clean = pattern(64, 48, 0.0f);
+  SamplerOptions o;
+  o.strength = 0.3f;
+  o.one_step = true;
+  o.seed = 3;
+  LeakyDenoiser one(clean, 0.5f);
+  const double e1 = rms_error(refine_image(one, clean, nullptr, o), clean);
+  o.samples = 16;
+  LeakyDenoiser many(clean, 0.5f);
+  SamplerStats st;
+  const double e16 = rms_error(refine_image(many, clean, nullptr, o, &st), clean);
+  EXPECT_EQ(st.network_calls, 16);
+  EXPECT_EQ(many.calls, 16);
+  // Independent noise per sample: the residual's RMS falls ~1/sqrt(16) = 1/4.
+  EXPECT_GT(e1, 0.02);
+  EXPECT_LT(e16, 0.35 * e1);
+  EXPECT_GT(e16, 0.15 * e1);
+  // With an exact denoiser averaging changes nothing.
+  OracleDenoiser oracle(clean);
+  o.one_step = false;
+  o.steps = 4;
+  o.samples = 3;
+  EXPECT_LE(max_diff(refine_image(oracle, pattern(64, 48, 1.0f), nullptr, o), clean), 1e-5f);
+  EXPECT_EQ(oracle.calls, 12);
+}
+
 TEST(Sampler, BadInput) {
   const Image im = pattern(8, 8, 0.0f);
   OracleDenoiser oracle(im);
@@ -118,6 +171,8 @@ TEST(Sampler, BadInput) {
   const Image small = pattern(4, 4, 0.0f);
   test::expect_bad_input([&] { refine_image(oracle, im, &small, o); }, "reference");
   test::expect_bad_input([&] { refine_image(oracle, Image(), nullptr, o); }, "3-channel");
+  o.samples = 0;
+  test::expect_bad_input([&] { refine_image(oracle, im, nullptr, o); }, "samples");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 """Traces a small denoiser with the TorchScript signature sparsplat expects (docs/prior.md):
 forward(x_t [1,3,H,W], alpha_bar [1], reference [1,3,H,W]) -> x_0 [1,3,H,W], signal space.
 Writes <out>/model.pt and the test case <out>/{x_t,reference,alpha_bar,expected}.npy, which
-tests/prior/test_prior.cpp feeds to torch::jit::load and compares (<= 1e-5).
+tests/prior/test_networks.cpp feeds to torch::jit::load and compares (<= 1e-5).
 Usage: /usr/bin/python3 trace_denoiser.py OUT_DIR"""
 import os
 import sys

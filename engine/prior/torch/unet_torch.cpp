@@ -224,9 +224,11 @@ struct UNetDenoiser::Network {
 bool torch_backends_available() { return true; }
 
 void init_torch_threads(int n) {
-  if (n <= 0) n = int(std::thread::hardware_concurrency());
-  if (n < 1) n = 1;
+  // Default: the engine's own count (sparsplat --threads), so one flag bounds both; on a shared
+  // machine torch's OpenMP barriers slow down badly with more threads than free cores.
   const int engine_threads = thread_count();
+  if (n <= 0) n = engine_threads;
+  if (n < 1) n = 1;
   at::set_num_threads(n);
   // torch's set-up resets OpenMP's count; the engine's own loops keep theirs.
   set_thread_count(engine_threads);
@@ -263,7 +265,13 @@ std::unique_ptr<UNetDenoiser> UNetDenoiser::load(const std::string& path) {
   if (!archive.try_read(kConfigKey, config)) throw_bad_input(path, "not a sparsplat built-in prior (no config)");
   auto net = std::make_unique<UNetDenoiser>(config_from(config, path), 0);
   try {
-    net->network_->net->load(archive);
+    // A train-prior checkpoint keeps the weights in a "model" sub-archive (next to Adam's
+    // state): loading it directly lets a running training be evaluated.
+    torch::serialize::InputArchive weights;
+    if (archive.try_read("model", weights))
+      net->network_->net->load(weights);
+    else
+      net->network_->net->load(archive);
   } catch (const std::exception& e) {
     throw_bad_input(path, "weights do not match the built-in UNet (" + brief(e, 120) + ")");
   }
