@@ -24,33 +24,9 @@
 #include "engine/io/cameras_json.h"
 #include "engine/render/rasterizer.h"
 #include "engine/scene/model_ply.h"
+#include "bench/random_frustum_scene.h"
 
 namespace {
-
-// Gaussians spread through the frustum (10% beyond each edge), a few pixels across on screen
-// (σ ~ 1.2 px, log-normal), random orientation, mixed opacities, SH degree 3.
-void random_scene(int n, int width, int height, sp::Camera& cam, sp::GaussianModel& m) {
-  cam = sp::Camera();
-  cam.width = width;
-  cam.height = height;
-  cam.fx = cam.fy = 0.5f * float(height) / std::tan(0.5f * 0.96f);  // 55 degrees vertical
-  cam.cx = 0.5f * float(width);
-  cam.cy = 0.5f * float(height);
-  sp::Rng rng(7);
-  m = sp::GaussianModel();
-  m.sh_degree = 3;
-  m.resize(size_t(n));
-  for (int i = 0; i < n; ++i) {
-    const float z = rng.uniform(2.0f, 10.0f);
-    m.means[i * 3 + 0] = (rng.uniform(-0.1f, 1.1f) * float(width) - cam.cx) / cam.fx * z;
-    m.means[i * 3 + 1] = (rng.uniform(-0.1f, 1.1f) * float(height) - cam.cy) / cam.fy * z;
-    m.means[i * 3 + 2] = z;
-    for (int k = 0; k < 3; ++k) m.log_scales[i * 3 + k] = std::log(std::exp(rng.normal(0.2f, 0.6f)) * z / cam.fx);
-    for (int k = 0; k < 4; ++k) m.rotations[i * 4 + k] = rng.normal();
-    m.opacities[i] = rng.normal(0.5f, 2.0f);
-    for (int k = 0; k < 16 * 3; ++k) m.sh[i * 48 + k] = k < 3 ? rng.normal(0.0f, 1.0f) : rng.normal(0.0f, 0.2f);
-  }
-}
 
 // SPARSPLAT_DATA_DIR, else ../shared/data beside the source tree (as the tests look for it).
 std::string default_data_dir() {
@@ -104,7 +80,7 @@ int main(int argc, char** argv) {
     cam = sp::read_cameras_json(statue + "/cameras.json").at(0);
     scene = "OpenSplat statue (view 0)";
   } else {
-    random_scene(n, width, height, cam, model);
+    sp::bench::random_frustum_scene(size_t(n), width, height, cam, model);
     scene = "random scene";
   }
 

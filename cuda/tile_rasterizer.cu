@@ -11,9 +11,10 @@
 //   backward: per pixel back to front (T recovered by division, as the CPU), per-Gaussian
 //     sums by warp reduction then atomicAdd, then per Gaussian through SH and projection.
 //
-// Groundwork stage: the Rasterizer interface passes HOST pointers, so forward() uploads the
-// parameters and downloads the images, and backward() uploads dL/d(outputs) and downloads
-// the gradients. A later step keeps the model (and Adam) on the device and drops the copies.
+// CudaDeviceRasterizer (cuda_device_rasterizer.h) runs all of this on device pointers; it is
+// what the GPU-resident trainer calls. The Rasterizer interface (host pointers) wraps it:
+// forward() uploads the parameters and downloads the images, backward() uploads dL/d(outputs)
+// and downloads the gradients.
 //
 // Not bit-identical to the CPU: nvcc contracts multiply-adds into FMAs and expf differs from
 // the CPU's polynomial exp by a few ulp, so a pixel whose α sits within rounding of 1/255
@@ -30,7 +31,9 @@
 #include <string>
 #include <vector>
 
+#include "cuda/cuda_device_rasterizer.h"
 #include "cuda/cuda_rasterizer.h"
+#include "cuda/device_buffer.cuh"
 #include "engine/core/error.h"
 #include "engine/render/project.h"
 #include "engine/render/sh.h"
@@ -61,61 +64,18 @@ struct Splat {
 
 // ---- host helpers -----------------------------------------------------------------------
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    cudaGetLastError();  // clear a sticky-free error so the next call starts clean
-    throw_internal(std::string("CUDA rasterizer: ") + what + ": " + cudaGetErrorString(e));
-  }
-}
-#define SP_CUDA(call) check((call), #call)
-#define SP_LAUNCHED(name) check(cudaGetLastError(), "launch of " name)
-
-// A device array that only grows; moves, never copies.
+// Error checks and the growing device array are shared with the training kernels.
+using cuda_detail::blocks_for;
 template <class T>
-class DeviceArray {
- public:
-  DeviceArray() = default;
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  ~DeviceArray() {
-    if (ptr_) cudaFree(ptr_);
-  }
-  void resize(size_t n) {
-    if (n > capacity_) {
-      if (ptr_) cudaFree(ptr_);
-      ptr_ = nullptr;
-      capacity_ = 0;
-      SP_CUDA(cudaMalloc(reinterpret_cast<void**>(&ptr_), std::max<size_t>(n, 1) * sizeof(T)));
-      capacity_ = n;
-    }
-    size_ = n;
-  }
-  void upload(const T* host, size_t n) {
-    resize(n);
-    if (n > 0) SP_CUDA(cudaMemcpy(ptr_, host, n * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  void download(T* host, size_t n) const {
-    if (n > 0) SP_CUDA(cudaMemcpy(host, ptr_, n * sizeof(T), cudaMemcpyDeviceToHost));
-  }
-  void zero() {
-    if (size_ > 0) SP_CUDA(cudaMemset(ptr_, 0, size_ * sizeof(T)));
-  }
-  T* get() { return ptr_; }
-  const T* get() const { return ptr_; }
-  size_t size() const { return size_; }
-
- private:
-  T* ptr_ = nullptr;
-  size_t size_ = 0, capacity_ = 0;
-};
+using DeviceArray = cuda_detail::DeviceBuffer<T>;
+#define SP_CUDA(call) SP_CUDA_CHECK(call)
+#define SP_LAUNCHED(name) SP_CUDA_LAUNCHED(name)
 
 int stored_sh_degree(int coeffs) {
   int d = 0;
   while (d < 3 && sh_coeff_count(d + 1) <= coeffs) ++d;
   return d;
 }
-
-int blocks_for(size_t n, int threads) { return int((n + size_t(threads) - 1) / size_t(threads)); }
 
 // ---- device helpers (mirroring the CPU file) ---------------------------------------------
 
@@ -531,43 +491,7 @@ __global__ void gaussian_backward_kernel(ProjectionCameraT<float> cam, Scene sc,
   for (int c = 0; c < 3; ++c) out.means[size_t(i) * 3 + c] = d_mean[c];
 }
 
-// ---- the Rasterizer interface -------------------------------------------------------------
-
-// What forward leaves on the device for backward (parameters included: backward is called
-// with the same params, so they are not uploaded twice).
-struct CudaRenderState final : RenderState {
-  int width = 0, height = 0, tiles_x = 0, tiles_y = 0, degree = 0, E = 0, K = 1;
-  size_t n = 0;
-  uint32_t total = 0;  // tile entries
-  DeviceArray<float> means, log_scales, rotations, opacities, sh, extras;
-  DeviceArray<Splat> splats;
-  DeviceArray<float> colors;
-  DeviceArray<uint8_t> clamped;
-  DeviceArray<uint32_t> tile_count;
-  DeviceArray<uint32_t> entries;  // Gaussian ids per tile, front to back
-  DeviceArray<uint32_t> ranges;   // 2 per tile
-  DeviceArray<float> final_t;
-  DeviceArray<uint32_t> last;
-
-  Scene scene() const {
-    Scene sc;
-    sc.n = int(n);
-    sc.K = K;
-    sc.E = E;
-    sc.degree = degree;
-    sc.width = width;
-    sc.height = height;
-    sc.tiles_x = tiles_x;
-    sc.tiles_y = tiles_y;
-    sc.means = means.get();
-    sc.log_scales = log_scales.get();
-    sc.rotations = rotations.get();
-    sc.opacities = opacities.get();
-    sc.sh = sh.get();
-    sc.extras = E > 0 ? extras.get() : nullptr;
-    return sc;
-  }
-};
+// ---- the device-pointer rasterizer ---------------------------------------------------------
 
 void check_image(const Image* image, int width, int height, int channels, const char* what) {
   if (!image) return;
@@ -587,6 +511,197 @@ Image make_image(int width, int height, int channels) {
   return image;
 }
 
+}  // namespace
+
+// Everything forward leaves on the device for backward, and the scratch arrays, which only
+// grow (a training loop reuses them every iteration without new allocations).
+struct CudaDeviceRasterizer::Impl {
+  Camera camera;
+  RenderOptions options;
+  GaussianParams params;  // device pointers of the last forward()
+  int width = 0, height = 0, tiles_x = 0, tiles_y = 0, degree = 0, E = 0, K = 1;
+  size_t n = 0;
+  uint32_t total = 0;  // tile entries
+  DeviceArray<Splat> splats;
+  DeviceArray<float> colors;
+  DeviceArray<uint8_t> clamped;
+  DeviceArray<uint32_t> tile_count;
+  DeviceArray<uint32_t> entries;  // Gaussian ids per tile, front to back
+  DeviceArray<uint32_t> ranges;   // 2 per tile
+  DeviceArray<float> final_t;
+  DeviceArray<uint32_t> last;
+  DeviceArray<int> radii;
+  DeviceArray<TileBox> boxes;
+  DeviceArray<uint32_t> first_slot, counts_ext;
+  DeviceArray<uint8_t> temp;
+  DeviceArray<uint64_t> keys, keys_sorted;
+  DeviceArray<uint32_t> values;
+  DeviceArray<float> out_color, out_depth, out_alpha, out_extras;
+  DeviceArray<float> accum;
+
+  Scene scene() const {
+    Scene sc;
+    sc.n = int(n);
+    sc.K = K;
+    sc.E = E;
+    sc.degree = degree;
+    sc.width = width;
+    sc.height = height;
+    sc.tiles_x = tiles_x;
+    sc.tiles_y = tiles_y;
+    sc.means = params.means;
+    sc.log_scales = params.log_scales;
+    sc.rotations = params.rotations;
+    sc.opacities = params.opacities;
+    sc.sh = params.sh;
+    sc.extras = E > 0 ? params.extras : nullptr;
+    return sc;
+  }
+};
+
+CudaDeviceRasterizer::CudaDeviceRasterizer() : impl_(std::make_unique<Impl>()) {}
+CudaDeviceRasterizer::~CudaDeviceRasterizer() = default;
+int CudaDeviceRasterizer::width() const { return impl_->width; }
+int CudaDeviceRasterizer::height() const { return impl_->height; }
+const float* CudaDeviceRasterizer::color() const { return impl_->out_color.get(); }
+const float* CudaDeviceRasterizer::depth() const { return impl_->out_depth.get(); }
+const float* CudaDeviceRasterizer::alpha() const { return impl_->out_alpha.get(); }
+const float* CudaDeviceRasterizer::extras() const { return impl_->E > 0 ? impl_->out_extras.get() : nullptr; }
+const int* CudaDeviceRasterizer::radii() const { return impl_->radii.get(); }
+
+void CudaDeviceRasterizer::forward(const Camera& camera, const GaussianParams& params, const RenderOptions& options) {
+  check_render_inputs("CUDA", camera, params, size_t(std::numeric_limits<int>::max()));
+  Impl& st = *impl_;
+  const int W = camera.width, H = camera.height;
+  const size_t N = params.count;
+  const int E = params.extra_channels, K = params.sh_coeffs;
+  st.camera = camera;
+  st.options = options;
+  st.params = params;
+  st.width = W;
+  st.height = H;
+  st.tiles_x = (W + kTile - 1) / kTile;
+  st.tiles_y = (H + kTile - 1) / kTile;
+  st.degree = std::clamp(options.sh_degree, 0, stored_sh_degree(K));
+  st.E = E;
+  st.K = K;
+  st.n = N;
+  st.total = 0;
+  const int n_tiles = st.tiles_x * st.tiles_y;
+  const size_t P = size_t(W) * H;
+  const ProjectionCameraT<float> cam = projection_camera<float>(camera, options.near_plane);
+  const Scene sc = st.scene();
+
+  // 1. Project, colour, count tiles.
+  st.splats.resize(N);
+  st.colors.resize(N * 3);
+  st.clamped.resize(N * 3);
+  st.tile_count.resize(N);
+  st.radii.resize(N);
+  st.boxes.resize(N);
+  if (N > 0) {
+    preprocess_kernel<<<blocks_for(N, 256), 256>>>(cam, sc, st.splats.get(), st.colors.get(), st.clamped.get(),
+                                                   st.radii.get(), st.boxes.get(), st.tile_count.get());
+    SP_LAUNCHED("preprocess_kernel");
+  }
+
+  // 2. First slot of each Gaussian (exclusive scan in index order); total at [N].
+  st.first_slot.resize(N + 1);
+  st.counts_ext.resize(N + 1);  // counts with a trailing 0, so the scan's last element is the total
+  st.counts_ext.zero();
+  if (N > 0)
+    SP_CUDA(cudaMemcpy(st.counts_ext.get(), st.tile_count.get(), N * sizeof(uint32_t), cudaMemcpyDeviceToDevice));
+  size_t temp_bytes = 0;
+  SP_CUDA(cub::DeviceScan::ExclusiveSum(nullptr, temp_bytes, st.counts_ext.get(), st.first_slot.get(), int(N + 1)));
+  st.temp.resize(temp_bytes);
+  SP_CUDA(cub::DeviceScan::ExclusiveSum(st.temp.get(), temp_bytes, st.counts_ext.get(), st.first_slot.get(),
+                                        int(N + 1)));
+  uint32_t total = 0;
+  SP_CUDA(cudaMemcpy(&total, st.first_slot.get() + N, sizeof(uint32_t), cudaMemcpyDeviceToHost));
+  if (total >= uint32_t(std::numeric_limits<int>::max()))
+    throw_internal("CUDA rasterizer: more than 2G tile entries");  // CUB's item counts are int here
+  st.total = total;
+
+  // 3. Duplicate with (tile, depth) keys; stable sort → per tile front to back, ties by index.
+  st.keys.resize(total);
+  st.keys_sorted.resize(total);
+  st.values.resize(total);
+  st.entries.resize(total);
+  st.ranges.resize(size_t(n_tiles) * 2);
+  st.ranges.zero();
+  if (total > 0) {
+    duplicate_kernel<<<blocks_for(N, 256), 256>>>(sc, st.splats.get(), st.boxes.get(), st.tile_count.get(),
+                                                  st.first_slot.get(), st.keys.get(), st.values.get());
+    SP_LAUNCHED("duplicate_kernel");
+    int tile_bits = 1;
+    while ((uint64_t(1) << tile_bits) < uint64_t(n_tiles)) ++tile_bits;
+    const int end_bit = 32 + tile_bits;
+    temp_bytes = 0;
+    SP_CUDA(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, st.keys.get(), st.keys_sorted.get(), st.values.get(),
+                                            st.entries.get(), int(total), 0, end_bit));
+    st.temp.resize(temp_bytes);
+    SP_CUDA(cub::DeviceRadixSort::SortPairs(st.temp.get(), temp_bytes, st.keys.get(), st.keys_sorted.get(),
+                                            st.values.get(), st.entries.get(), int(total), 0, end_bit));
+    tile_ranges_kernel<<<blocks_for(total, 256), 256>>>(st.keys_sorted.get(), total, st.ranges.get());
+    SP_LAUNCHED("tile_ranges_kernel");
+  }
+
+  // 4. Blend.
+  st.out_color.resize(P * 3);
+  st.out_depth.resize(P);
+  st.out_alpha.resize(P);
+  st.out_extras.resize(P * size_t(E));
+  st.out_extras.zero();
+  st.final_t.resize(P);
+  st.last.resize(P);
+  const BlendOut bo{st.out_color.get(), st.out_depth.get(), st.out_alpha.get(), st.out_extras.get(),
+                    st.final_t.get(),   st.last.get()};
+  const float3 bg = make_float3(options.background.x, options.background.y, options.background.z);
+  blend_forward_kernel<<<n_tiles, kBlock>>>(sc, st.splats.get(), st.colors.get(), st.entries.get(), st.ranges.get(),
+                                            bg, bo);
+  SP_LAUNCHED("blend_forward_kernel");
+}
+
+void CudaDeviceRasterizer::backward(const float* d_color, const float* d_depth, const float* d_alpha,
+                                    const float* d_extras, const DeviceGradientPointers& out) {
+  Impl& st = *impl_;
+  const size_t N = st.n;
+  const int E = st.E, K = st.K;
+  const ProjectionCameraT<float> cam = projection_camera<float>(st.camera, st.options.near_plane);
+  const Scene sc = st.scene();
+  const int n_tiles = st.tiles_x * st.tiles_y;
+  const BlendGrads bg{d_color, d_depth, d_alpha, E > 0 ? d_extras : nullptr};
+
+  st.accum.resize(N * size_t(kGradSlots + E));
+  st.accum.zero();
+  const float3 background = make_float3(st.options.background.x, st.options.background.y, st.options.background.z);
+  if (st.total > 0) {
+    blend_backward_kernel<<<n_tiles, kBlock>>>(sc, st.splats.get(), st.colors.get(), st.entries.get(),
+                                               st.ranges.get(), st.final_t.get(), st.last.get(), background, bg,
+                                               st.accum.get());
+    SP_LAUNCHED("blend_backward_kernel");
+  }
+  if (N > 0) {
+    SP_CUDA(cudaMemset(out.sh, 0, N * size_t(K) * 3 * sizeof(float)));  // the SH backward adds the active bands only
+    const GradOut go{out.means, out.log_scales, out.rotations, out.opacities, out.sh, out.extras, out.means2d};
+    gaussian_backward_kernel<<<blocks_for(N, 128), 128>>>(cam, sc, st.splats.get(), st.clamped.get(),
+                                                          st.tile_count.get(), st.accum.get(), go);
+    SP_LAUNCHED("gaussian_backward_kernel");
+  }
+}
+
+namespace {
+
+// ---- the Rasterizer interface (host pointers) ---------------------------------------------
+
+// The uploaded parameters and the device rasterizer that rendered them (one per forward():
+// the trainer may render several views before the matching backward calls).
+struct CudaRenderState final : RenderState {
+  DeviceArray<float> means, log_scales, rotations, opacities, sh, extras;
+  GaussianParams device_params;
+  CudaDeviceRasterizer raster;
+};
+
 class CudaTileRasterizer final : public Rasterizer {
  public:
   const char* name() const override { return "cuda"; }
@@ -598,170 +713,66 @@ class CudaTileRasterizer final : public Rasterizer {
     const int W = camera.width, H = camera.height;
     const size_t N = params.count;
     const int E = params.extra_channels, K = params.sh_coeffs;
+    const size_t P = size_t(W) * H;
 
     auto st = std::make_shared<CudaRenderState>();
-    st->width = W;
-    st->height = H;
-    st->tiles_x = (W + kTile - 1) / kTile;
-    st->tiles_y = (H + kTile - 1) / kTile;
-    st->degree = std::clamp(options.sh_degree, 0, stored_sh_degree(K));
-    st->E = E;
-    st->K = K;
-    st->n = N;
-    const int n_tiles = st->tiles_x * st->tiles_y;
-    const size_t P = size_t(W) * H;
-    const ProjectionCameraT<float> cam = projection_camera<float>(camera, options.near_plane);
-
-    // Upload (groundwork: the model still lives on the host).
     st->means.upload(params.means, N * 3);
     st->log_scales.upload(params.log_scales, N * 3);
     st->rotations.upload(params.rotations, N * 4);
     st->opacities.upload(params.opacities, N);
     st->sh.upload(params.sh, N * size_t(K) * 3);
+    st->extras.resize(0);
     if (E > 0) st->extras.upload(params.extras, N * size_t(E));
-    const Scene sc = st->scene();
+    GaussianParams dp = params;
+    dp.means = st->means.get();
+    dp.log_scales = st->log_scales.get();
+    dp.rotations = st->rotations.get();
+    dp.opacities = st->opacities.get();
+    dp.sh = st->sh.get();
+    dp.extras = E > 0 ? st->extras.get() : nullptr;
+    st->device_params = dp;
+    st->raster.forward(camera, dp, options);
 
-    // 1. Project, colour, count tiles.
-    st->splats.resize(N);
-    st->colors.resize(N * 3);
-    st->clamped.resize(N * 3);
-    st->tile_count.resize(N);
-    DeviceArray<int> radii;
-    radii.resize(N);
-    DeviceArray<TileBox> boxes;
-    boxes.resize(N);
-    if (N > 0) {
-      preprocess_kernel<<<blocks_for(N, 256), 256>>>(cam, sc, st->splats.get(), st->colors.get(), st->clamped.get(),
-                                                     radii.get(), boxes.get(), st->tile_count.get());
-      SP_LAUNCHED("preprocess_kernel");
-    }
-
-    // 2. First slot of each Gaussian (exclusive scan in index order); total at [N].
-    DeviceArray<uint32_t> first_slot;
-    first_slot.resize(N + 1);
-    DeviceArray<uint32_t> counts_ext;  // counts with a trailing 0, so the scan's last element is the total
-    counts_ext.resize(N + 1);
-    counts_ext.zero();
-    if (N > 0)
-      SP_CUDA(cudaMemcpy(counts_ext.get(), st->tile_count.get(), N * sizeof(uint32_t), cudaMemcpyDeviceToDevice));
-    size_t temp_bytes = 0;
-    SP_CUDA(cub::DeviceScan::ExclusiveSum(nullptr, temp_bytes, counts_ext.get(), first_slot.get(), int(N + 1)));
-    DeviceArray<uint8_t> temp;
-    temp.resize(temp_bytes);
-    SP_CUDA(cub::DeviceScan::ExclusiveSum(temp.get(), temp_bytes, counts_ext.get(), first_slot.get(), int(N + 1)));
-    uint32_t total = 0;
-    SP_CUDA(cudaMemcpy(&total, first_slot.get() + N, sizeof(uint32_t), cudaMemcpyDeviceToHost));
-    if (total >= uint32_t(std::numeric_limits<int>::max()))
-      throw_internal("CUDA rasterizer: more than 2G tile entries");  // CUB's item counts are int here
-    st->total = total;
-
-    // 3. Duplicate with (tile, depth) keys; stable sort → per tile front to back, ties by index.
-    DeviceArray<uint64_t> keys, keys_sorted;
-    DeviceArray<uint32_t> values;
-    keys.resize(total);
-    keys_sorted.resize(total);
-    values.resize(total);
-    st->entries.resize(total);
-    st->ranges.resize(size_t(n_tiles) * 2);
-    st->ranges.zero();
-    if (total > 0) {
-      duplicate_kernel<<<blocks_for(N, 256), 256>>>(sc, st->splats.get(), boxes.get(), st->tile_count.get(),
-                                                    first_slot.get(), keys.get(), values.get());
-      SP_LAUNCHED("duplicate_kernel");
-      int tile_bits = 1;
-      while ((uint64_t(1) << tile_bits) < uint64_t(n_tiles)) ++tile_bits;
-      const int end_bit = 32 + tile_bits;
-      temp_bytes = 0;
-      SP_CUDA(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys.get(), keys_sorted.get(), values.get(),
-                                              st->entries.get(), int(total), 0, end_bit));
-      temp.resize(temp_bytes);
-      SP_CUDA(cub::DeviceRadixSort::SortPairs(temp.get(), temp_bytes, keys.get(), keys_sorted.get(), values.get(),
-                                              st->entries.get(), int(total), 0, end_bit));
-      tile_ranges_kernel<<<blocks_for(total, 256), 256>>>(keys_sorted.get(), total, st->ranges.get());
-      SP_LAUNCHED("tile_ranges_kernel");
-    }
-
-    // 4. Blend.
-    DeviceArray<float> d_color, d_depth, d_alpha, d_extras;
-    d_color.resize(P * 3);
-    d_depth.resize(P);
-    d_alpha.resize(P);
-    d_extras.resize(P * size_t(E));
-    d_extras.zero();
-    st->final_t.resize(P);
-    st->last.resize(P);
-    const BlendOut bo{d_color.get(), d_depth.get(), d_alpha.get(), d_extras.get(), st->final_t.get(), st->last.get()};
-    const float3 bg = make_float3(options.background.x, options.background.y, options.background.z);
-    blend_forward_kernel<<<n_tiles, kBlock>>>(sc, st->splats.get(), st->colors.get(), st->entries.get(),
-                                              st->ranges.get(), bg, bo);
-    SP_LAUNCHED("blend_forward_kernel");
-
-    // Download.
     RenderOutput out;
     out.color = make_image(W, H, 3);
     out.depth = make_image(W, H, 1);
     out.alpha = make_image(W, H, 1);
-    d_color.download(out.color.pixels.data(), P * 3);
-    d_depth.download(out.depth.pixels.data(), P);
-    d_alpha.download(out.alpha.pixels.data(), P);
+    SP_CUDA(cudaMemcpy(out.color.pixels.data(), st->raster.color(), P * 3 * sizeof(float), cudaMemcpyDeviceToHost));
+    SP_CUDA(cudaMemcpy(out.depth.pixels.data(), st->raster.depth(), P * sizeof(float), cudaMemcpyDeviceToHost));
+    SP_CUDA(cudaMemcpy(out.alpha.pixels.data(), st->raster.alpha(), P * sizeof(float), cudaMemcpyDeviceToHost));
     if (E > 0) {
       out.extras = make_image(W, H, E);
-      d_extras.download(out.extras.pixels.data(), P * size_t(E));
+      SP_CUDA(cudaMemcpy(out.extras.pixels.data(), st->raster.extras(), P * size_t(E) * sizeof(float),
+                         cudaMemcpyDeviceToHost));
     }
     out.radii.resize(N);
-    radii.download(out.radii.data(), N);
+    if (N > 0) SP_CUDA(cudaMemcpy(out.radii.data(), st->raster.radii(), N * sizeof(int), cudaMemcpyDeviceToHost));
     SP_CUDA(cudaDeviceSynchronize());
     out.state = std::move(st);
     return out;
   }
 
-  void backward(const Camera& camera, const GaussianParams& params, const RenderOptions& options,
+  void backward(const Camera& camera, const GaussianParams& params, const RenderOptions& /*options*/,
                 const RenderOutput& forward_output, const OutputGradients& output_grads,
                 GaussianGradients& grads) override {
-    const auto* st = dynamic_cast<const CudaRenderState*>(forward_output.state.get());
+    auto* st = dynamic_cast<CudaRenderState*>(forward_output.state.get());
     if (!st) throw_internal("CUDA rasterizer backward: the forward output does not come from the CUDA rasterizer");
     const size_t N = params.count;
     const int W = camera.width, H = camera.height, E = params.extra_channels, K = params.sh_coeffs;
-    if (st->width != W || st->height != H || st->n != N || st->E != E || st->K != K)
+    if (st->raster.width() != W || st->raster.height() != H || st->device_params.count != N ||
+        st->device_params.extra_channels != E || st->device_params.sh_coeffs != K)
       throw_internal("CUDA rasterizer: backward called with a state from another forward pass");
     check_image(output_grads.color, W, H, 3, "color");
     check_image(output_grads.depth, W, H, 1, "depth");
     check_image(output_grads.alpha, W, H, 1, "alpha");
     if (E > 0) check_image(output_grads.extras, W, H, E, "extras");
     const size_t P = size_t(W) * H;
-    const ProjectionCameraT<float> cam = projection_camera<float>(camera, options.near_plane);
-    const Scene sc = st->scene();
-    const int n_tiles = st->tiles_x * st->tiles_y;
 
     DeviceArray<float> g_color, g_depth, g_alpha, g_extras;
-    BlendGrads bg{nullptr, nullptr, nullptr, nullptr};
-    if (output_grads.color) {
-      g_color.upload(output_grads.color->pixels.data(), P * 3);
-      bg.color = g_color.get();
-    }
-    if (output_grads.depth) {
-      g_depth.upload(output_grads.depth->pixels.data(), P);
-      bg.depth = g_depth.get();
-    }
-    if (output_grads.alpha) {
-      g_alpha.upload(output_grads.alpha->pixels.data(), P);
-      bg.alpha = g_alpha.get();
-    }
-    if (E > 0 && output_grads.extras) {
-      g_extras.upload(output_grads.extras->pixels.data(), P * size_t(E));
-      bg.extras = g_extras.get();
-    }
-
-    DeviceArray<float> accum;
-    accum.resize(N * size_t(kGradSlots + E));
-    accum.zero();
-    const float3 background = make_float3(options.background.x, options.background.y, options.background.z);
-    if (st->total > 0) {
-      blend_backward_kernel<<<n_tiles, kBlock>>>(sc, st->splats.get(), st->colors.get(), st->entries.get(),
-                                                 st->ranges.get(), st->final_t.get(), st->last.get(), background, bg,
-                                                 accum.get());
-      SP_LAUNCHED("blend_backward_kernel");
-    }
+    if (output_grads.color) g_color.upload(output_grads.color->pixels.data(), P * 3);
+    if (output_grads.depth) g_depth.upload(output_grads.depth->pixels.data(), P);
+    if (output_grads.alpha) g_alpha.upload(output_grads.alpha->pixels.data(), P);
+    if (E > 0 && output_grads.extras) g_extras.upload(output_grads.extras->pixels.data(), P * size_t(E));
 
     DeviceArray<float> d_means, d_log_scales, d_rotations, d_opacities, d_sh, d_extras, d_means2d;
     d_means.resize(N * 3);
@@ -769,16 +780,13 @@ class CudaTileRasterizer final : public Rasterizer {
     d_rotations.resize(N * 4);
     d_opacities.resize(N);
     d_sh.resize(N * size_t(K) * 3);
-    d_sh.zero();
     d_extras.resize(N * size_t(E));
     d_means2d.resize(N * 2);
-    if (N > 0) {
-      const GradOut go{d_means.get(), d_log_scales.get(), d_rotations.get(), d_opacities.get(),
-                       d_sh.get(),    d_extras.get(),     d_means2d.get()};
-      gaussian_backward_kernel<<<blocks_for(N, 128), 128>>>(cam, sc, st->splats.get(), st->clamped.get(),
-                                                            st->tile_count.get(), accum.get(), go);
-      SP_LAUNCHED("gaussian_backward_kernel");
-    }
+    const DeviceGradientPointers go{d_means.get(), d_log_scales.get(), d_rotations.get(), d_opacities.get(),
+                                    d_sh.get(),    d_extras.get(),     d_means2d.get()};
+    st->raster.backward(output_grads.color ? g_color.get() : nullptr, output_grads.depth ? g_depth.get() : nullptr,
+                        output_grads.alpha ? g_alpha.get() : nullptr,
+                        (E > 0 && output_grads.extras) ? g_extras.get() : nullptr, go);
     grads.means.resize(N * 3);
     grads.log_scales.resize(N * 3);
     grads.rotations.resize(N * 4);
@@ -796,7 +804,6 @@ class CudaTileRasterizer final : public Rasterizer {
     SP_CUDA(cudaDeviceSynchronize());
   }
 };
-
 }  // namespace
 
 bool cuda_device_available(std::string* why) {

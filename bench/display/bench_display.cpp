@@ -21,33 +21,9 @@
 #include "engine/core/rng.h"
 #include "engine/display/splat_renderer.h"
 #include "engine/render/rasterizer.h"
+#include "bench/random_frustum_scene.h"
 
 namespace {
-
-// Gaussians spread through the frustum (10% beyond each edge), depth 2..10, screen size a
-// few pixels (log-normal), random orientation and opacity, SH degree 3.
-void random_scene(size_t n, int width, int height, sp::Camera& cam, sp::GaussianModel& m) {
-  cam = sp::Camera();
-  cam.width = width;
-  cam.height = height;
-  cam.fx = cam.fy = 0.5f * float(height) / std::tan(0.5f * 0.96f);
-  cam.cx = 0.5f * float(width);
-  cam.cy = 0.5f * float(height);
-  sp::Rng rng(7);
-  m = sp::GaussianModel();
-  m.sh_degree = 3;
-  m.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const float z = rng.uniform(2.0f, 10.0f);
-    m.means[i * 3 + 0] = (rng.uniform(-0.1f, 1.1f) * float(width) - cam.cx) / cam.fx * z;
-    m.means[i * 3 + 1] = (rng.uniform(-0.1f, 1.1f) * float(height) - cam.cy) / cam.fy * z;
-    m.means[i * 3 + 2] = z;
-    for (int k = 0; k < 3; ++k) m.log_scales[i * 3 + k] = std::log(std::exp(rng.normal(0.5f, 0.6f)) * z / cam.fx);
-    for (int k = 0; k < 4; ++k) m.rotations[i * 4 + k] = rng.normal();
-    m.opacities[i] = rng.normal(0.5f, 2.0f);
-    for (int k = 0; k < 16 * 3; ++k) m.sh[i * 48 + size_t(k)] = k < 3 ? rng.normal(0.0f, 1.0f) : rng.normal(0.0f, 0.1f);
-  }
-}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -101,7 +77,7 @@ int main(int argc, char** argv) {
   for (size_t n : sizes) {
     sp::Camera cam;
     sp::GaussianModel model;
-    random_scene(n, width, height, cam, model);
+    sp::bench::random_frustum_scene(size_t(n), width, height, cam, model, 0.5f, 0.1f);
     sp::RenderOptions options;
     renderer.set_model(model);
     std::vector<double> vk, proj, sort, draw, cpu_ms;
