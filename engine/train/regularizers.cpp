@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace sp {
@@ -109,5 +110,28 @@ double edge_aware_depth_smoothness(int width, int height, const T* depth, const 
 SP_INSTANTIATE(float)
 SP_INSTANTIATE(double)
 #undef SP_INSTANTIATE
+
+size_t clamp_angular_scales(const float* means, float* log_scales, size_t n, const std::vector<glm::vec3>& centers,
+                            float max_ratio) {
+  if (centers.empty() || !(max_ratio > 0)) return 0;
+  size_t clamped = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const glm::vec3 p(means[3 * i], means[3 * i + 1], means[3 * i + 2]);
+    float nearest2 = std::numeric_limits<float>::infinity();
+    for (const glm::vec3& c : centers) {
+      const glm::vec3 d = p - c;
+      nearest2 = std::min(nearest2, d.x * d.x + d.y * d.y + d.z * d.z);
+    }
+    const float limit = std::log(max_ratio) + 0.5f * std::log(std::max(nearest2, 1e-20f));
+    bool any = false;
+    for (int a = 0; a < 3; ++a)
+      if (log_scales[3 * i + a] > limit) {
+        log_scales[3 * i + a] = limit;
+        any = true;
+      }
+    clamped += any;
+  }
+  return clamped;
+}
 
 }  // namespace sp

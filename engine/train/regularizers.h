@@ -4,6 +4,9 @@
 // double). Every function returns the term's unweighted value and ADDS weight * d(term)/d(input)
 // into `grad` when it is non-null, so several terms share one gradient buffer.
 #include <cstddef>
+#include <vector>
+
+#include <glm/vec3.hpp>
 
 namespace sp {
 
@@ -32,5 +35,16 @@ double anisotropy_penalty(const T* log_scales, size_t n, T max_ratio, T* grad, T
 template <class T>
 double edge_aware_depth_smoothness(int width, int height, const T* depth, const T* guide, T depth_scale, T gamma,
                                    T* grad, T weight);
+
+// Angular scale cap (a projection applied after each optimizer step, not a loss): clamps
+// every axis of Gaussian i to max_ratio x its distance to the nearest of `centers` (the
+// train cameras). With 3 views the photometric loss lets a few Gaussians grow to cover
+// textureless regions (DTU's white table): one splat half the object's size fits every
+// train view and covers the object from the others. A mean scale penalty hardly pulls a
+// single such splat; a cap in view angle removes it and is scale-free (a distant
+// background splat may be as large as its distance allows). Returns the number of clamped
+// Gaussians. means: n x 3, log_scales: n x 3.
+size_t clamp_angular_scales(const float* means, float* log_scales, size_t n, const std::vector<glm::vec3>& centers,
+                            float max_ratio);
 
 }  // namespace sp

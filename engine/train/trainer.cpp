@@ -79,6 +79,7 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
     field.rng = Rng(options.seed ^ (0x9E3779B97F4A7C15ull * (f + 1)));
   }
   extent_ = dataset_.scene_extent();
+  for (int id : dataset_.train_ids) train_centers_.push_back(dataset_.cameras[size_t(id)].center());
   active_sh_degree_ = 0;
   if (sv.pseudo_views > 0) {
     std::vector<Camera> train;
@@ -267,6 +268,9 @@ StepStats Trainer::step() {
   for (size_t f = 0; f < nf; ++f) {
     add_gaussian_regularizers(fields_[f], grads[f]);
     optimizer_.step(fields_[f].model, grads[f], fields_[f].adam, lr);
+    if (sv.max_angular_scale > 0)
+      clamp_angular_scales(fields_[f].model.means.data(), fields_[f].model.log_scales.data(), fields_[f].model.size(),
+                           train_centers_, sv.max_angular_scale);
   }
 
   if (it < schedule_.until) {

@@ -28,6 +28,9 @@ struct SparseViewOptions {
   float max_scale = 0.05f;
   float anisotropy_penalty = 0.0f;  // weight of the penalty on ln(max/min scale) beyond ln(max_anisotropy)
   float max_anisotropy = 10.0f;
+  // Cap every scale axis at this x the distance to the nearest train camera (a projection
+  // after each step, clamp_angular_scales); 0 = no cap.
+  float max_angular_scale = 0.0f;
   float depth_smoothness = 0.0f;    // weight of the edge-aware depth smoothness (train and pseudo views)
   float depth_edge_gamma = 10.0f;
   // Pseudo views: a pool of poses between the train cameras (pseudo_views.h), one rendered
@@ -165,6 +168,7 @@ class Trainer {
   long iteration_ = 0;
   int active_sh_degree_ = 0;
   float extent_ = 1.0f;
+  std::vector<glm::vec3> train_centers_;  // for the angular scale cap
   float loss_ema_ = 0.0f;
 };
 

@@ -277,5 +277,24 @@ TEST(Unpooling, GrowsMidpointsOnlyInSparseRegions) {
   EXPECT_EQ(adam.v.rotations[103 * 4], 0.0f);
 }
 
+TEST(AngularScaleCap, ClampsEachAxisToItsShareOfTheNearestCameraDistance) {
+  // Two cameras; Gaussian 0 sits 2 from the nearer one, Gaussian 1 is 10 from both.
+  const std::vector<glm::vec3> centers = {{0, 0, 0}, {4, 0, 0}};
+  const std::vector<float> means = {2, 0, 0, 0, 10, 0};
+  std::vector<float> log_scales = {std::log(0.5f), std::log(0.05f), std::log(0.3f),  // cap 0.2
+                                   std::log(0.5f), std::log(0.5f), std::log(0.5f)};  // cap 1.0
+  const std::vector<float> before = log_scales;
+  EXPECT_EQ(clamp_angular_scales(means.data(), log_scales.data(), 2, centers, 0.1f), 1u);
+  EXPECT_NEAR(std::exp(log_scales[0]), 0.2f, 1e-5f);
+  EXPECT_EQ(log_scales[1], before[1]);  // below the cap: untouched
+  EXPECT_NEAR(std::exp(log_scales[2]), 0.2f, 1e-5f);
+  for (int a = 3; a < 6; ++a) EXPECT_EQ(log_scales[size_t(a)], before[size_t(a)]);
+  // Off: a zero ratio or no cameras changes nothing.
+  EXPECT_EQ(clamp_angular_scales(means.data(), log_scales.data(), 2, {}, 0.1f), 0u);
+  std::vector<float> again = before;
+  EXPECT_EQ(clamp_angular_scales(means.data(), again.data(), 2, centers, 0.0f), 0u);
+  EXPECT_EQ(again, before);
+}
+
 }  // namespace
 }  // namespace sp
