@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -19,8 +20,13 @@
 #include "engine/scene/plane_sweep.h"
 #include "engine/train/trainer.h"
 #include "tools/sparsplat/common.h"
+#include "tools/sparsplat/device.h"
 #include "tools/sparsplat/prior_refinement_hook.h"
 #include "tools/sparsplat/recon_regularizers.h"
+#if SPARSPLAT_HAS_CUDA
+#include "cuda/cuda_rasterizer.h"
+#include "cuda/cuda_trainer.h"
+#endif
 
 namespace sp::cli {
 namespace fs = std::filesystem;
@@ -86,6 +92,100 @@ std::string split_json(const Dataset& data) {
   j["test_images"] = test_names;
   return j.dump(2);
 }
+
+// What a finished training run hands to finish_recon.
+struct TrainedRun {
+  const GaussianModel& model;
+  long iterations = 0, trained = 0;  // total, and in this run (after --resume)
+  double train_seconds = 0;
+  int sh_degree = 0;
+  std::string device;  // "cpu (N threads)" or "cuda: <name>"
+};
+
+// The outputs of every recon, whichever device trained: point_cloud.ply (+ the language
+// stage), cameras.json, test renders and metrics.json, and the summary lines. `add_extra`
+// may add fields to metrics.json (the prior's).
+int finish_recon(const ReconArgs& args, const Dataset& data, const TrainedRun& run, Rasterizer& rasterizer,
+                 RenderOptions eval_ro, const Scores& initial_scores, const std::string& init_used,
+                 const std::string& regularizers, std::chrono::steady_clock::time_point t0,
+                 const std::function<void(nlohmann::ordered_json&, const RenderOptions&)>& add_extra = {}) {
+  const fs::path out(args.output);
+  write_gaussian_ply((out / "point_cloud.ply").string(), run.model);
+  if (!args.language.empty()) {  // language stage on the final model (docs/language.md)
+    LanguageArgs la;
+    la.model = la.output = (out / "point_cloud.ply").string();
+    la.data = args.data;
+    la.features = args.language;
+    la.iterations = args.language_iterations;
+    la.seed = args.seed;
+    run_language(la);
+  }
+  write_cameras_json((out / "cameras.json").string(), data.cameras);
+
+  Scores scores;
+  eval_ro.sh_degree = run.sh_degree;
+  if (!args.skip_test_renders && !data.test_ids.empty())
+    scores = summarize(render_and_score(rasterizer, data, run.model, eval_ro, (out / "test").string()));
+
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::ordered_json extra_run = {
+      {"iterations", run.iterations},
+      {"iterations_this_run", run.trained},
+      {"train_seconds", run.train_seconds},
+      {"seconds_per_iteration", run.trained > 0 ? run.train_seconds / double(run.trained) : 0.0},
+      {"wall_seconds", wall},
+      {"gaussians", run.model.size()},
+      {"sh_degree", run.sh_degree},
+      {"device", run.device},
+      {"threads", thread_count()},
+      {"init", init_used},
+      {"regularizers", regularizers},
+      {"seed", args.seed},
+      {"resolution", {data.cameras[0].width, data.cameras[0].height}},
+      {"train_views", data.train_ids.size()},
+      {"test_views", data.test_ids.size()},
+      {"initial_mean", {{"psnr", initial_scores.mean_psnr}, {"ssim", initial_scores.mean_ssim}}}};
+  if (initial_scores.mean_masked_psnr >= 0) extra_run["initial_mean"]["masked_psnr"] = initial_scores.mean_masked_psnr;
+  if (add_extra) add_extra(extra_run, eval_ro);
+  std::vector<std::pair<std::string, std::string>> extra;
+  for (auto it = extra_run.begin(); it != extra_run.end(); ++it) extra.emplace_back(it.key(), it.value().dump());
+  write_json_file((out / "metrics.json").string(), scores_json(scores, extra));
+
+  if (!scores.views.empty()) {
+    print_scores(scores);
+    std::printf("untrained model: PSNR %.3f  SSIM %.4f", initial_scores.mean_psnr, initial_scores.mean_ssim);
+    if (initial_scores.mean_masked_psnr >= 0) std::printf("  PSNR-M %.3f", initial_scores.mean_masked_psnr);
+    std::printf("\n");
+  }
+  std::printf("%ld iterations in %.1f s (%.3f s/iteration) on %s, %zu Gaussians -> %s\n", run.trained,
+              run.train_seconds, run.trained > 0 ? run.train_seconds / double(run.trained) : 0.0, run.device.c_str(),
+              run.model.size(), (out / "point_cloud.ply").string().c_str());
+  return 0;
+}
+
+#if SPARSPLAT_HAS_CUDA
+// recon --device cuda (docs/cuda.md): the GPU-resident trainer, then the same outputs as
+// the CPU path except the final checkpoint: the CUDA trainer writes none.
+int recon_on_cuda(const ReconArgs& args, const Dataset& data, GaussianModel initial, const TrainOptions& to,
+                  Rasterizer& rasterizer, const RenderOptions& eval_ro, const Scores& initial_scores,
+                  const std::string& init_used, const std::string& regularizers,
+                  std::chrono::steady_clock::time_point t0) {
+  CudaTrainer trainer(data, std::move(initial), to);
+  ProgressLine progress("train [cuda]", to.iterations);
+  const auto train_start = std::chrono::steady_clock::now();
+  trainer.run([&](const StepStats& s) {
+    char detail[160];
+    std::snprintf(detail, sizeof detail, "loss %.4f PSNR %.2f | %zu Gaussians", s.loss_ema, s.psnr, s.gaussians);
+    progress.update(s.iteration, detail);
+  });
+  const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+  progress.finish(std::to_string(trainer.model().size()) + " Gaussians");
+  log_info("no checkpoint written: the CUDA trainer does not write checkpoints (use --device cpu for them)");
+  const TrainedRun run{trainer.model(), trainer.iteration(), trainer.iteration(), train_seconds,
+                       trainer.active_sh_degree(), "cuda: " + cuda_device_description()};
+  return finish_recon(args, data, run, rasterizer, eval_ro, initial_scores, init_used, regularizers, t0);
+}
+#endif
 
 }  // namespace
 
@@ -160,7 +260,11 @@ int run_recon(const ReconArgs& args) {
 
   auto rasterizer = make_cpu_rasterizer();
   TrainOptions to;
-  to.iterations = args.iterations;
+  // Default length: INRIA's 3000 for dense captures; 1000 under the sparse-view preset, where
+  // the protocol tables were measured (docs/sparse_view.md) and a 3-view run at protocol
+  // resolution stays around 10 minutes on 2 CPU cores (co-training trains two fields).
+  const bool sparse_preset = args.reg.preset != "off" && !data.train_ids.empty() && data.train_ids.size() <= 9;
+  to.iterations = args.iterations >= 0 ? args.iterations : (sparse_preset ? 1000 : 3000);
   to.seed = args.seed;
   to.sh_degree = args.sh_degree;
   to.background = background;
@@ -171,6 +275,16 @@ int run_recon(const ReconArgs& args) {
   if (args.no_densify) to.densify_until = 0;
   const std::string regularizers = apply_regularizer_args(args.reg, int(data.train_ids.size()), to);
   log_info("regularizers: " + regularizers);
+  // --device (tools/sparsplat/device.h, docs/cuda.md): the GPU-resident trainer runs the plain
+  // recipe; a run needing anything it lacks stays on the CPU (auto) or is refused (cuda).
+  std::string cuda_blocker;
+#if SPARSPLAT_HAS_CUDA
+  cuda_blocker = cuda_trainer_unsupported(to);
+#endif
+  if (cuda_blocker.empty() && !args.resume.empty()) cuda_blocker = "--resume (checkpoints)";
+  if (cuda_blocker.empty() && !args.prior.model.empty()) cuda_blocker = "--prior";
+  const std::string device = resolve_device(args.device, "recon", cuda_blocker);
+  if (device == "cuda") rasterizer = make_rasterizer_on(device);  // test-view renders on the GPU too
 
   RenderOptions eval_ro;
   eval_ro.background = background;
@@ -179,6 +293,11 @@ int run_recon(const ReconArgs& args) {
   if (!args.skip_test_renders && !data.test_ids.empty())
     initial_scores = summarize(render_and_score(*rasterizer, data, initial, eval_ro, ""));
 
+#if SPARSPLAT_HAS_CUDA
+  if (device == "cuda")
+    return recon_on_cuda(args, data, std::move(initial), to, *rasterizer, eval_ro, initial_scores, init_used,
+                         regularizers, t0);
+#endif
   Trainer trainer(data, std::move(initial), to, *rasterizer);
   if (!args.resume.empty()) {
     trainer.load_checkpoint(args.resume);
@@ -188,7 +307,7 @@ int run_recon(const ReconArgs& args) {
   if (!args.prior.model.empty())
     prior_hook = std::make_unique<PriorRefinementHook>(args.prior, data, to.iterations, background, args.seed, args.output);
   const long first = trainer.iteration();
-  ProgressLine progress("train", to.iterations);
+  ProgressLine progress("train [" + device + "]", to.iterations);
   const auto train_start = std::chrono::steady_clock::now();
   trainer.run([&](const StepStats& s) {
     char detail[160];
@@ -200,64 +319,20 @@ int run_recon(const ReconArgs& args) {
   progress.finish(std::to_string(trainer.model().size()) + " Gaussians");
 
   trainer.save_checkpoint((fs::create_directories(out / "checkpoints"), out / "checkpoints" / "last.bin").string());
-  write_gaussian_ply((out / "point_cloud.ply").string(), trainer.model());
-  if (!args.language.empty()) {  // language stage on the final model (docs/language.md)
-    LanguageArgs la;
-    la.model = la.output = (out / "point_cloud.ply").string();
-    la.data = args.data;
-    la.features = args.language;
-    la.iterations = args.language_iterations;
-    la.seed = args.seed;
-    run_language(la);
-  }
-  write_cameras_json((out / "cameras.json").string(), data.cameras);
-
-  Scores scores;
-  eval_ro.sh_degree = trainer.active_sh_degree();
-  if (!args.skip_test_renders && !data.test_ids.empty())
-    scores = summarize(render_and_score(*rasterizer, data, trainer.model(), eval_ro, (out / "test").string()));
-
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const long trained = trainer.iteration() - first;
-  nlohmann::ordered_json extra_run = {
-      {"iterations", trainer.iteration()},
-      {"iterations_this_run", trained},
-      {"train_seconds", train_seconds},
-      {"seconds_per_iteration", trained > 0 ? train_seconds / double(trained) : 0.0},
-      {"wall_seconds", wall},
-      {"gaussians", trainer.model().size()},
-      {"sh_degree", trainer.active_sh_degree()},
-      {"threads", thread_count()},
-      {"init", init_used},
-      {"regularizers", regularizers},
-      {"seed", args.seed},
-      {"resolution", {data.cameras[0].width, data.cameras[0].height}},
-      {"train_views", data.train_ids.size()},
-      {"test_views", data.test_ids.size()},
-      {"initial_mean", {{"psnr", initial_scores.mean_psnr}, {"ssim", initial_scores.mean_ssim}}}};
-  if (initial_scores.mean_masked_psnr >= 0) extra_run["initial_mean"]["masked_psnr"] = initial_scores.mean_masked_psnr;
-  if (prior_hook) {
-    extra_run["prior"] = {{"model", args.prior.model}, {"rounds", prior_hook->rounds()}, {"seconds", prior_hook->seconds()}};
-    if (!args.skip_test_renders && !data.test_ids.empty()) {
-      const Scores refined = prior_hook->final_pass(*rasterizer, trainer.model(), eval_ro);
-      if (!refined.views.empty())
-        extra_run["prior"]["final_pass_mean"] = {{"psnr", refined.mean_psnr}, {"ssim", refined.mean_ssim}};
-    }
-  }
-  std::vector<std::pair<std::string, std::string>> extra;
-  for (auto it = extra_run.begin(); it != extra_run.end(); ++it) extra.emplace_back(it.key(), it.value().dump());
-  write_json_file((out / "metrics.json").string(), scores_json(scores, extra));
-
-  if (!scores.views.empty()) {
-    print_scores(scores);
-    std::printf("untrained model: PSNR %.3f  SSIM %.4f", initial_scores.mean_psnr, initial_scores.mean_ssim);
-    if (initial_scores.mean_masked_psnr >= 0) std::printf("  PSNR-M %.3f", initial_scores.mean_masked_psnr);
-    std::printf("\n");
-  }
-  std::printf("%ld iterations in %.1f s (%.3f s/iteration), %zu Gaussians -> %s\n", trained, train_seconds,
-              trained > 0 ? train_seconds / double(trained) : 0.0, trainer.model().size(),
-              (out / "point_cloud.ply").string().c_str());
-  return 0;
+  const TrainedRun run{trainer.model(), trainer.iteration(), trainer.iteration() - first, train_seconds,
+                       trainer.active_sh_degree(), "cpu"};
+  return finish_recon(args, data, run, *rasterizer, eval_ro, initial_scores, init_used, regularizers, t0,
+                      [&](nlohmann::ordered_json& extra_run, const RenderOptions& ro) {
+                        if (!prior_hook) return;
+                        extra_run["prior"] = {{"model", args.prior.model},
+                                              {"rounds", prior_hook->rounds()},
+                                              {"seconds", prior_hook->seconds()}};
+                        if (args.skip_test_renders || data.test_ids.empty()) return;
+                        const Scores refined = prior_hook->final_pass(*rasterizer, trainer.model(), ro);
+                        if (!refined.views.empty())
+                          extra_run["prior"]["final_pass_mean"] = {{"psnr", refined.mean_psnr},
+                                                                   {"ssim", refined.mean_ssim}};
+                      });
 }
 
 }  // namespace sp::cli

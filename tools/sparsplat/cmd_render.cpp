@@ -11,6 +11,7 @@
 #include "engine/io/image_io.h"
 #include "engine/scene/model_ply.h"
 #include "tools/sparsplat/common.h"
+#include "tools/sparsplat/device.h"
 
 #if SPARSPLAT_HAS_VULKAN
 #include "engine/display/splat_renderer.h"
@@ -37,6 +38,8 @@ int run_render(const RenderArgs& args) {
   std::unique_ptr<VulkanDevice> vulkan;
   std::unique_ptr<SplatRenderer> splat_renderer;
 #endif
+  if (args.backend == "vulkan" && args.device == "cuda")
+    throw_bad_input("--device cuda", "applies to --backend cpu (the tile rasterizer), not vulkan");
   if (args.backend == "vulkan") {
 #if SPARSPLAT_HAS_VULKAN
     std::string why;
@@ -50,7 +53,7 @@ int run_render(const RenderArgs& args) {
     throw_bad_input("--backend vulkan", "this build has no Vulkan display (configure with SPARSPLAT_VULKAN=ON)");
 #endif
   } else if (args.backend == "cpu") {
-    rasterizer = make_cpu_rasterizer();
+    rasterizer = make_rasterizer_on(resolve_device(args.device, "render"));
     render_view = [&](const Camera& c, const RenderOptions& o) { return rasterizer->forward(c, params_of(model), o).color; };
   } else {
     throw_bad_input("--backend", "expected cpu or vulkan, got '" + args.backend + "'");

@@ -132,6 +132,7 @@ int evaluate_on_pairs(const TrainPriorArgs& a, const std::vector<prior::Training
   so.steps = a.ddim_steps;
   so.one_step = a.one_step;
   so.cache_threshold = a.cache_threshold;
+  so.samples = a.samples;
   double p0 = 0, p1 = 0, s0 = 0, s1 = 0, calls = 0;
   int n = 0;
   const auto t0 = std::chrono::steady_clock::now();
@@ -150,9 +151,10 @@ int evaluate_on_pairs(const TrainPriorArgs& a, const std::vector<prior::Training
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%d renders: PSNR %.3f -> %.3f  SSIM %.4f -> %.4f  | %.1f network calls/view, %.3f s/view "
-              "(strength %.2f, %s, cache %.3f)\n",
+              "(strength %.2f, %s, cache %.3f, %d sample(s))\n",
               n, p0 / n, p1 / n, s0 / n, s1 / n, calls / n, secs / n, a.strength,
-              a.one_step ? "one step" : (std::to_string(a.ddim_steps) + " DDIM steps").c_str(), a.cache_threshold);
+              a.one_step ? "one step" : (std::to_string(a.ddim_steps) + " DDIM steps").c_str(), a.cache_threshold,
+              a.samples);
   return 0;
 }
 

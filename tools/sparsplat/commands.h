@@ -27,14 +27,16 @@ struct PriorReconArgs {
   long every = -1;                // then every N; -1: a quarter of --iterations
   int views = 6;                  // pseudo views per round
   float pose_fraction = 0.5f;     // with --prior-targets test: per-round step toward the test poses
-  std::string targets = "interpolated";  // interpolated | test
+  std::string targets = "auto";  // auto (test when the dataset has test views) | interpolated | test
   float sample_probability = 0.3f;
   float loss_weight = 0.3f;
   float alpha_threshold = 0.5f;
   float strength_start = 0.5f, strength_end = 0.2f;
   int steps = 10;                 // DDIM steps
-  bool one_step = false;
+  bool one_step = true;           // measured better than 10 DDIM steps (docs/prior.md)
   float cache_threshold = 0.0f;
+  int samples = 8;                // refinements averaged per view (sampler.h: less residual noise)
+  float min_change = 0.02f;       // leave pixels the prior barely changed unsupervised (refinement.h)
   float final_pass = 0.0f;        // > 0: also refine the test renders at this strength (2D pass)
 };
 
@@ -46,13 +48,13 @@ struct RegularizerArgs {
   std::string unpooling = "auto";    // auto | on | off
   int pseudo_views = -1;
   float co_regularization = -1, opacity_entropy = -1, scale_penalty = -1, anisotropy_penalty = -1,
-        depth_smoothness = -1, densify_grad_threshold = -1;
+        depth_smoothness = -1, densify_grad_threshold = -1, max_angular_scale = -1;
 };
 
 struct ReconArgs {
   DatasetArgs data;
   std::string output;
-  long iterations = 3000;
+  long iterations = -1;  // -1: 3000, or 1000 under the sparse-view preset (<= 9 train views)
   uint64_t seed = 0;
   std::string init = "auto";  // auto | sfm | random | mvs
   size_t init_points = 10000;
@@ -68,6 +70,7 @@ struct ReconArgs {
   std::string language;            // LangSplat language_features/ folder: train a language field after RGB
   long language_iterations = 10000;
   RegularizerArgs reg;
+  std::string device = "auto";    // auto | cpu | cuda (tools/sparsplat/device.h, docs/cuda.md)
 };
 
 struct RenderArgs {
@@ -79,6 +82,7 @@ struct RenderArgs {
   std::vector<float> background = {0, 0, 0};
   int sh_degree = -1;       // -1: the model's degree
   std::string backend = "cpu";  // cpu | vulkan (headless, engine/display)
+  std::string device = "auto";  // auto | cpu | cuda: the rasterizer of --backend cpu (docs/cuda.md)
 };
 
 struct EvalArgs {
@@ -128,6 +132,7 @@ struct TrainPriorArgs {
   int ddim_steps = 10;
   bool one_step = false;
   float cache_threshold = 0.0f;
+  int samples = 1;
 };
 
 // sparsplat language / query (cmd_language.cpp, cmd_query.cpp; docs/language.md).

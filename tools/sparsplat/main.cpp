@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
   auto* r = app.add_subcommand("recon", "Reconstruct a scene: train Gaussians, render and evaluate the test views");
   add_dataset_options(r, recon.data);
   r->add_option("-o,--output", recon.output, "Output folder")->required();
-  r->add_option("--iterations", recon.iterations, "Training iterations")->capture_default_str()->check(CLI::Range(0L, 10000000L));
+  r->add_option("--iterations", recon.iterations,
+                "Training iterations (default 3000; 1000 with the sparse-view preset, <= 9 train views)")
+      ->check(CLI::Range(0L, 10000000L));
   r->add_option("--seed", recon.seed, "Random seed")->capture_default_str();
   r->add_option("--init", recon.init,
                 "Initial Gaussians: sfm, random, mvs (plane-sweep stereo over the train views), or auto "
@@ -88,18 +90,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0f, 1e6f));
   r->add_option("--depth-smoothness", rg.depth_smoothness, "Weight of the edge-aware depth smoothness")
       ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--max-angular-scale", rg.max_angular_scale,
+                "Cap Gaussian scales at this x the distance to the nearest train camera (0 = off)")
+      ->check(CLI::Range(0.0f, 10.0f));
   r->add_option("--densify-grad-threshold", rg.densify_grad_threshold,
                 "View-space gradient threshold for clone/split (INRIA 2e-4; sparse preset 1e-3)")
       ->check(CLI::Range(1e-9f, 1.0f));
   r->add_flag("--no-test-renders", recon.skip_test_renders, "Skip rendering and evaluating the test views");
+  r->add_option("--device", recon.device,
+                "Train on: auto (CUDA when present and the run needs nothing it lacks, else CPU), cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
   // Diffusion-prior refinement (docs/prior.md); needs a build with libtorch.
   auto& pr = recon.prior;
   r->add_option("--prior", pr.model, "Diffusion prior: train-prior's prior.pt or a TorchScript model (off when absent)");
   r->add_option("--prior-start", pr.start, "First refinement round at this iteration (default: half of --iterations)");
   r->add_option("--prior-every", pr.every, "Refinement round every N iterations (default: a quarter of --iterations)");
   r->add_option("--prior-views", pr.views, "Pseudo views per round")->check(CLI::Range(1, 1000))->capture_default_str();
-  r->add_option("--prior-targets", pr.targets, "Pseudo poses: interpolated (between train cameras) or test (toward the test poses)")
-      ->check(CLI::IsMember({"interpolated", "test"}))->capture_default_str();
+  r->add_option("--prior-targets", pr.targets, "Pseudo poses: interpolated (between train cameras), test (toward the test poses) or auto (test when the dataset has test views)")
+      ->check(CLI::IsMember({"auto", "interpolated", "test"}))->capture_default_str();
   r->add_option("--prior-pose-fraction", pr.pose_fraction, "With --prior-targets test: fraction of the way moved per round")
       ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   r->add_option("--prior-probability", pr.sample_probability, "Chance a step trains on a pseudo view")
@@ -110,9 +119,14 @@ int main(int argc, char** argv) {
   r->add_option("--prior-strength", pr.strength_start, "SDEdit strength of the first round")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   r->add_option("--prior-strength-end", pr.strength_end, "SDEdit strength at the last iteration")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   r->add_option("--prior-steps", pr.steps, "DDIM steps per refinement")->check(CLI::Range(1, 1000))->capture_default_str();
-  r->add_flag("--prior-one-step", pr.one_step, "One network call per refinement (a one-step fixer)");
+  r->add_flag("--prior-one-step,!--prior-ddim", pr.one_step,
+              "One network call per refinement (a one-step fixer; default) or DDIM with --prior-steps");
   r->add_option("--prior-cache", pr.cache_threshold, "Reuse the last DDIM step's prediction below this relative input change (0 = off)")
       ->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
+  r->add_option("--prior-samples", pr.samples, "Refinements averaged per pseudo view (less residual noise)")
+      ->check(CLI::Range(1, 64))->capture_default_str();
+  r->add_option("--prior-min-change", pr.min_change, "Leave pseudo-view pixels the prior changed by less than this unsupervised (0 = off)")
+      ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   r->add_option("--prior-final-pass", pr.final_pass, "Also refine the test renders in 2D at this strength (0 = off)")
       ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
 
@@ -145,6 +159,8 @@ int main(int argc, char** argv) {
   tpc->add_flag("--one-step", tp.one_step, "With --evaluate: one network call");
   tpc->add_option("--cache", tp.cache_threshold, "With --evaluate: DDIM step-cache threshold (0 = off)")
       ->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
+  tpc->add_option("--samples", tp.samples, "With --evaluate: refinements averaged per view")
+      ->check(CLI::Range(1, 64))->capture_default_str();
 
   sp::cli::RenderArgs render;
   auto* rd = app.add_subcommand("render", "Render a PLY model from cameras.json or from a dataset's cameras");
@@ -160,6 +176,9 @@ int main(int argc, char** argv) {
   rd->add_option("--sh-degree", render.sh_degree, "SH degree to render with (default: the model's)")->check(CLI::Range(0, 3));
   rd->add_option("--backend", render.backend, "Renderer: cpu (tile rasterizer) or vulkan (headless GPU/lavapipe)")
       ->check(CLI::IsMember({"cpu", "vulkan"}))
+      ->capture_default_str();
+  rd->add_option("--device", render.device, "Tile rasterizer on: auto (CUDA when present, else CPU), cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
 
   // Language field (docs/language.md).

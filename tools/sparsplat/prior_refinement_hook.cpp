@@ -42,21 +42,24 @@ PriorRefinementHook::PriorRefinementHook(const PriorReconArgs& args, const Datas
   options_.sample_probability = args.sample_probability;
   options_.loss_weight = args.loss_weight;
   options_.alpha_threshold = args.alpha_threshold;
+  options_.min_change = args.min_change;
   options_.strength_start = args.strength_start;
   options_.strength_end = args.strength_end;
   options_.sampler.steps = args.steps;
   options_.sampler.one_step = args.one_step;
   options_.sampler.cache_threshold = args.cache_threshold;
+  options_.sampler.samples = args.samples;
   options_.seed = seed;
   for (int id : data.train_ids) train_cameras_.push_back(data.cameras[size_t(id)]);
-  if (args.targets == "test") {
+  const std::string targets = args.targets == "auto" ? (data.test_ids.empty() ? "interpolated" : "test") : args.targets;
+  if (targets == "test") {
     if (data.test_ids.empty()) throw_bad_input("--prior-targets test", "the dataset has no test views");
     for (int id : data.test_ids) options_.target_poses.push_back(data.cameras[size_t(id)]);
   } else if (train_cameras_.size() < 2) {
     throw_bad_input("--prior", "interpolated pseudo views need at least two train views (or --prior-targets test)");
   }
   log_info("prior: " + denoiser_->name() + ", rounds from iteration " + std::to_string(options_.start_iteration) +
-           " every " + std::to_string(options_.every) + ", " + args.targets + " pseudo poses");
+           " every " + std::to_string(options_.every) + ", " + targets + " pseudo poses");
 }
 
 PriorRefinementHook::~PriorRefinementHook() = default;

@@ -15,16 +15,17 @@ std::string apply_regularizer_args(const RegularizerArgs& a, int train_views, Tr
   if (a.scale_penalty >= 0) s.scale_penalty = a.scale_penalty;
   if (a.anisotropy_penalty >= 0) s.anisotropy_penalty = a.anisotropy_penalty;
   if (a.depth_smoothness >= 0) s.depth_smoothness = a.depth_smoothness;
+  if (a.max_angular_scale >= 0) s.max_angular_scale = a.max_angular_scale;
   if (a.densify_grad_threshold > 0) o.densify.grad_threshold = a.densify_grad_threshold;
   // Co-regularization needs somewhere to compare the fields.
   if (s.co_training && s.pseudo_views == 0) s.pseudo_views = 64;
   char line[400];
   std::snprintf(line, sizeof line,
                 "co-training %s (weight %g), pseudo views %d, unpooling %s, opacity entropy %g, scale %g, "
-                "anisotropy %g, depth smoothness %g, densify threshold %g, Gaussian budget %zu",
+                "anisotropy %g, depth smoothness %g, angular scale cap %g, densify threshold %g, Gaussian budget %zu",
                 s.co_training ? "on" : "off", double(s.co_regularization), s.pseudo_views, s.unpooling ? "on" : "off",
                 double(s.opacity_entropy), double(s.scale_penalty), double(s.anisotropy_penalty),
-                double(s.depth_smoothness), double(o.densify.grad_threshold), o.densify.max_gaussians);
+                double(s.depth_smoothness), double(s.max_angular_scale), double(o.densify.grad_threshold), o.densify.max_gaussians);
   return line;
 }
 
