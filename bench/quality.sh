@@ -5,9 +5,12 @@
 # default sparse-view settings and ablation rows. Writes a markdown table beside the
 # published 3-view numbers.
 #
-# Usage: bench/quality.sh [--quick] [--force] [--iterations N] [--threads N] [--out DIR]
+# Usage: bench/quality.sh [--quick|--all] [--report] [--force] [--iterations N] [--threads N] [--out DIR]
 #                         [--scenes "fern dtu_scan24 lego"]
 #   --quick       only the default, plain-3DGS and plain-3DGS + MVS rows, 1/3 of the iterations
+#   --all         also the opt-in terms (unpooling, depth smoothness, opacity entropy, scale
+#                 penalty) added to the default, one row each
+#   --report      run nothing: only write the table from the rows already done
 #   --force       rerun rows whose metrics.json already exists (default: skip them, so an
 #                 interrupted bench resumes where it stopped)
 # Environment: BUILD_DIR (default build), SPARSPLAT_DATA_DIR (default ../shared/data).
@@ -19,17 +22,21 @@ iterations=1000
 threads=0
 out=out/quality
 quick=0
+all=0
+report=0
 force=0
 scenes="fern dtu_scan24 lego"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --force) force=1 ;;
+    --all) all=1 ;;
+    --report) report=1 ;;
     --iterations) iterations=$2; shift ;;
     --threads) threads=$2; shift ;;
     --out) out=$2; shift ;;
     --scenes) scenes=$2; shift ;;
-    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) echo "bench/quality.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -60,17 +67,20 @@ rows_for() {
   echo "plain 3DGS + MVS init, no densification|--regularizers off --init mvs --no-densify"
   echo "default, random init (no MVS)|--init random"
   echo "default, no co-training|--co-training off"
-  echo "default, no unpooling|--unpooling off"
-  echo "default, no pseudo views|--pseudo-views 0"
-  echo "default, no depth smoothness|--depth-smoothness 0"
-  echo "default, no opacity entropy|--opacity-entropy 0"
-  echo "default, no scale penalty|--scale-penalty 0"
+  echo "default, INRIA densification threshold 2e-4|--densify-grad-threshold 2e-4"
+  [ "$all" = 1 ] || return 0
+  # Opt-in terms (off in the preset): what each adds on top of it.
+  echo "default + unpooling|--unpooling on"
+  echo "default + depth smoothness 0.05|--depth-smoothness 0.05"
+  echo "default + opacity entropy 0.01|--opacity-entropy 0.01"
+  echo "default + scale penalty 0.01|--scale-penalty 0.01"
 }
 
 slug() { echo "$1" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9]\+/_/g; s/^_//; s/_$//'; }
 
 mkdir -p "$out"
 for scene in $scenes; do
+  [ "$report" = 1 ] && break
   if [ ! -d "$data/$scene" ]; then echo "bench/quality.sh: $data/$scene not found; skipping"; continue; fi
   while IFS='|' read -r name flags; do
     dir="$out/$scene/$(slug "$name")"
