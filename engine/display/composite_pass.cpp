@@ -177,20 +177,6 @@ Image composite_on_device(VulkanDevice& device, const Image& target, const glm::
   VkDevice d = dev.device;
   const int W = target.width, H = target.height;
   const VkFormat format = VK_FORMAT_R8G8B8A8_UNORM;  // what a UNORM swapchain stores
-  VkAttachmentDescription att{};
-  att.format = format;
-  att.samples = VK_SAMPLE_COUNT_1_BIT;
-  att.loadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
-  att.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
-  att.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
-  att.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
-  att.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-  att.finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
-  VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
-  VkSubpassDescription sub{};
-  sub.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
-  sub.colorAttachmentCount = 1;
-  sub.pColorAttachments = &ref;
   VkSubpassDependency dep{};  // the copy after the pass reads what it wrote
   dep.srcSubpass = 0;
   dep.dstSubpass = VK_SUBPASS_EXTERNAL;
@@ -198,15 +184,8 @@ Image composite_on_device(VulkanDevice& device, const Image& target, const glm::
   dep.dstStageMask = VK_PIPELINE_STAGE_TRANSFER_BIT;
   dep.srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
   dep.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
-  VkRenderPassCreateInfo rp{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO};
-  rp.attachmentCount = 1;
-  rp.pAttachments = &att;
-  rp.subpassCount = 1;
-  rp.pSubpasses = &sub;
-  rp.dependencyCount = 1;
-  rp.pDependencies = &dep;
-  VkRenderPass pass = VK_NULL_HANDLE;
-  SP_VK(vkCreateRenderPass(d, &rp, nullptr, &pass));
+  const VkRenderPass pass =
+      make_color_render_pass(d, format, VK_ATTACHMENT_LOAD_OP_DONT_CARE, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, &dep, 1);
 
   VkImage image = VK_NULL_HANDLE;
   VkDeviceMemory memory = VK_NULL_HANDLE;

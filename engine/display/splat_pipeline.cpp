@@ -62,20 +62,6 @@ SplatPipeline::SplatPipeline(VulkanDevice::Impl& dev) : dev_(dev) {
   sort_ = std::make_unique<RadixSort>(dev);
 
   // Render pass: one float colour attachment, cleared to (0, 0, 0, 0) = nothing drawn, T = 1.
-  VkAttachmentDescription att{};
-  att.format = format_;
-  att.samples = VK_SAMPLE_COUNT_1_BIT;
-  att.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
-  att.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
-  att.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
-  att.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
-  att.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-  att.finalLayout = VK_IMAGE_LAYOUT_GENERAL;  // then copied (headless) or sampled (viewer)
-  VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
-  VkSubpassDescription sub{};
-  sub.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
-  sub.colorAttachmentCount = 1;
-  sub.pColorAttachments = &ref;
   VkSubpassDependency deps[2]{};
   // The previous frame's reads of the target finish before this frame clears it.
   deps[0].srcSubpass = VK_SUBPASS_EXTERNAL;
@@ -91,14 +77,8 @@ SplatPipeline::SplatPipeline(VulkanDevice::Impl& dev) : dev_(dev) {
   deps[1].srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
   deps[1].dstStageMask = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT;
   deps[1].dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_SHADER_READ_BIT;
-  VkRenderPassCreateInfo rp{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO};
-  rp.attachmentCount = 1;
-  rp.pAttachments = &att;
-  rp.subpassCount = 1;
-  rp.pSubpasses = &sub;
-  rp.dependencyCount = 2;
-  rp.pDependencies = deps;
-  SP_VK(vkCreateRenderPass(d, &rp, nullptr, &render_pass_));
+  // Final layout GENERAL: then copied (headless) or sampled (viewer).
+  render_pass_ = make_color_render_pass(d, format_, VK_ATTACHMENT_LOAD_OP_CLEAR, VK_IMAGE_LAYOUT_GENERAL, deps, 2);
 
   // Graphics pipeline: instanced triangle-strip quads, premultiplied "under" blending.
   VkPushConstantRange range{VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(FrameConstants)};

@@ -282,6 +282,35 @@ void GpuBuffer::reset() {
   size = 0;
 }
 
+VkRenderPass make_color_render_pass(VkDevice device, VkFormat format, VkAttachmentLoadOp load,
+                                    VkImageLayout final_layout, const VkSubpassDependency* deps,
+                                    uint32_t dep_count) {
+  VkAttachmentDescription att{};
+  att.format = format;
+  att.samples = VK_SAMPLE_COUNT_1_BIT;
+  att.loadOp = load;
+  att.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+  att.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+  att.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
+  att.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+  att.finalLayout = final_layout;
+  VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+  VkSubpassDescription sub{};
+  sub.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
+  sub.colorAttachmentCount = 1;
+  sub.pColorAttachments = &ref;
+  VkRenderPassCreateInfo rp{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO};
+  rp.attachmentCount = 1;
+  rp.pAttachments = &att;
+  rp.subpassCount = 1;
+  rp.pSubpasses = &sub;
+  rp.dependencyCount = dep_count;
+  rp.pDependencies = deps;
+  VkRenderPass pass = VK_NULL_HANDLE;
+  SP_VK(vkCreateRenderPass(device, &rp, nullptr, &pass));
+  return pass;
+}
+
 void make_image_2d(VulkanDevice::Impl& dev, int width, int height, VkFormat format, VkImageUsageFlags usage,
                    VkImage& image, VkDeviceMemory& memory, VkImageView& view) {
   VkImageCreateInfo ii{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};

@@ -91,6 +91,14 @@ ComputePipeline make_compute_pipeline(VkDevice device, ShaderId id, VkDescriptor
                                       uint32_t push_bytes);
 void destroy_pipeline(VkDevice device, ComputePipeline& p);
 
+// A render pass with one colour attachment (stored; undefined initial layout) and one
+// subpass, its dependencies given by the caller: the splat target, the viewer's
+// presentation pass and the headless composite differ only in load op, final layout and
+// what waits on them.
+VkRenderPass make_color_render_pass(VkDevice device, VkFormat format, VkAttachmentLoadOp load,
+                                    VkImageLayout final_layout, const VkSubpassDependency* deps,
+                                    uint32_t dep_count);
+
 // A graphics pipeline without vertex buffers (the vertex shader builds its geometry from
 // gl_VertexIndex/gl_InstanceIndex), one colour attachment blended by `blend`, dynamic
 // viewport and scissor: the splat draw and the viewer's composite pass share it.

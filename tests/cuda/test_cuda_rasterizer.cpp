@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cuda/cuda_rasterizer.h"
+#include "cuda_test_util.h"
 #include "engine/core/error.h"
 #include "engine/core/rng.h"
 #include "render/render_test_scene.h"
@@ -14,24 +15,7 @@
 namespace sp {
 namespace {
 
-#define SP_REQUIRE_GPU()                                                   \
-  do {                                                                     \
-    std::string why;                                                       \
-    if (!cuda_device_available(&why)) GTEST_SKIP() << "no CUDA device: " << why; \
-  } while (0)
-
-// ||a − b|| / ||b|| (0 when both vanish).
-double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double num = 0, den = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    const double d = double(a[i]) - double(b[i]);
-    num += d * d;
-    den += double(b[i]) * double(b[i]);
-  }
-  if (den == 0) return num == 0 ? 0.0 : std::sqrt(num);
-  return std::sqrt(num / den);
-}
+using cudatest::relative_l2;
 
 Image random_image(Rng& rng, int w, int h, int c) {
   Image im(w, h, c);
@@ -69,7 +53,7 @@ void compare(const test::TestScene& scene, uint64_t seed) {
 }
 
 TEST(CudaRasterizer, MatchesCpuOnSmallRandomScenes) {
-  SP_REQUIRE_GPU();
+  SP_REQUIRE_CUDA_DEVICE();
   for (uint64_t seed = 1; seed <= 4; ++seed) {
     SCOPED_TRACE(seed);
     // Odd sizes: partial tiles at the right and bottom edges.
@@ -78,12 +62,12 @@ TEST(CudaRasterizer, MatchesCpuOnSmallRandomScenes) {
 }
 
 TEST(CudaRasterizer, MatchesCpuOnABiggerScene) {
-  SP_REQUIRE_GPU();
+  SP_REQUIRE_CUDA_DEVICE();
   compare(test::random_scene(42, 10000, 256, 192), 4242);
 }
 
 TEST(CudaRasterizer, EmptySceneIsTheBackground) {
-  SP_REQUIRE_GPU();
+  SP_REQUIRE_CUDA_DEVICE();
   test::TestScene scene = test::random_scene(7, 0, 40, 30);
   const RenderOutput out = make_cuda_rasterizer()->forward(scene.camera, params_of(scene.model), scene.options);
   ASSERT_EQ(out.color.pixels.size(), size_t(40 * 30 * 3));
