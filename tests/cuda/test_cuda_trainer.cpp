@@ -47,14 +47,7 @@ TrainOptions plain_options(long iterations) {
   return o;
 }
 
-double mean_test_psnr(const Dataset& data, const GaussianModel& model, int sh_degree) {
-  auto r = make_cpu_rasterizer();
-  RenderOptions ro;
-  ro.sh_degree = sh_degree;
-  double sum = 0;
-  for (int id : data.test_ids) sum += psnr(r->forward(data.cameras[size_t(id)], params_of(model), ro).color, data.image(id));
-  return sum / double(data.test_ids.size());
-}
+using test::mean_test_psnr;
 
 // Parameters after one step agree to float rounding, and so do the Adam updates, except
 // where a gradient within rounding of 0 takes the other sign (Adam's first step moves every

@@ -9,6 +9,7 @@
 #include <glm/gtc/quaternion.hpp>
 
 #include "engine/core/rng.h"
+#include "engine/eval/metrics.h"
 #include "engine/io/image_io.h"
 #include "engine/render/rasterizer.h"
 
@@ -86,6 +87,15 @@ GaussianModel write_synthetic_colmap_scene(const std::string& dir, const Synthet
     pts << "\n";
   }
   return truth;
+}
+
+double mean_test_psnr(const Dataset& data, const GaussianModel& model, int sh_degree) {
+  auto r = make_cpu_rasterizer();
+  RenderOptions ro;
+  ro.sh_degree = sh_degree;
+  double sum = 0;
+  for (int id : data.test_ids) sum += psnr(r->forward(data.cameras[size_t(id)], params_of(model), ro).color, data.image(id));
+  return sum / double(data.test_ids.size());
 }
 
 }  // namespace sp::test

@@ -5,6 +5,7 @@
 // images, the layout `sparsplat recon` reads.
 #include <string>
 
+#include "engine/scene/dataset.h"
 #include "engine/scene/gaussian_model.h"
 
 namespace sp::test {
@@ -18,5 +19,8 @@ struct SyntheticSceneOptions {
 
 // Writes the scene under `dir` (images/, sparse/0/*.txt) and returns the true model.
 GaussianModel write_synthetic_colmap_scene(const std::string& dir, const SyntheticSceneOptions& options = {});
+
+// Mean PSNR of `model` over the dataset's test views (CPU rasterizer, this SH degree).
+double mean_test_psnr(const Dataset& data, const GaussianModel& model, int sh_degree);
 
 }  // namespace sp::test
