@@ -254,9 +254,7 @@ int run_recon(const ReconArgs& args) {
             : init_used == "mvs" ? "plane-sweep stereo points"
                                  : "random points in the train views' frusta"));
 
-  fs::create_directories(args.output);
   const fs::path out(args.output);
-  write_json_file((out / "split.json").string(), split_json(data));
 
   auto rasterizer = make_cpu_rasterizer();
   TrainOptions to;
@@ -284,6 +282,9 @@ int run_recon(const ReconArgs& args) {
   if (cuda_blocker.empty() && !args.resume.empty()) cuda_blocker = "--resume (checkpoints)";
   if (cuda_blocker.empty() && !args.prior.model.empty()) cuda_blocker = "--prior";
   const std::string device = resolve_device(args.device, "recon", cuda_blocker);
+  // Only now, with every option checked, does the output folder get its first file.
+  fs::create_directories(args.output);
+  write_json_file((out / "split.json").string(), split_json(data));
   if (device == "cuda") rasterizer = make_rasterizer_on(device);  // test-view renders on the GPU too
 
   RenderOptions eval_ro;
