@@ -1,30 +1,25 @@
-// Dataset::load: detect the format, read cameras/points through engine/io, check every
-// image file's header, fix the working resolution, apply the split protocol and restrict
-// the SfM points to the train views. Pixels are decoded later, on demand (Dataset::image).
+// Dataset::load: detect the format, let its loader (dataset_<format>.cpp) read cameras and
+// points through engine/io, apply the split (the format's rule, a forced protocol or explicit
+// ids), check every image file's header, fix the working resolution and restrict the SfM
+// points to the train views. Pixels are decoded later, on demand (Dataset::image).
 #include "engine/scene/dataset.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <tuple>
-#include <unordered_map>
 
-#include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
 #include "engine/core/log.h"
-#include "engine/io/blender.h"
 #include "engine/io/colmap.h"
-#include "engine/io/image_folder.h"
 #include "engine/io/image_header.h"
 #include "engine/io/image_io.h"
-#include "engine/io/llff.h"
-#include "engine/io/npy.h"
 #include "engine/io/spare.h"
 #include "engine/io/undistort.h"
 #include "engine/scene/dataset_split.h"
+#include "engine/scene/format_loader.h"
 #include "engine/scene/image_cache.h"
 
 namespace sp {
@@ -42,7 +37,7 @@ struct Dataset::ImageSource {
     int lens = -1;  // views with the same lens and file size share an undistortion map
   };
   std::vector<View> views;
-  float background[3] = {1, 1, 1};
+  glm::vec3 background{1.0f};  // Dataset::rgba_background
   LruCache<Image> images;
   LruCache<UndistortMap> maps;
 
@@ -84,14 +79,14 @@ struct Dataset::ImageSource {
 
   Image to_rgb(Image img) const {
     if (img.channels == 3) return img;
-    if (img.channels == 4) return composite_rgba(img, background[0], background[1], background[2]);
+    if (img.channels == 4) return composite_rgba(img, background.r, background.g, background.b);
     Image rgba(img.width, img.height, 4);
     for (size_t p = 0; p < img.pixel_count(); ++p) {
       const float g = img.pixels[p * size_t(img.channels)];
       rgba.pixels[4 * p] = rgba.pixels[4 * p + 1] = rgba.pixels[4 * p + 2] = g;
       rgba.pixels[4 * p + 3] = img.channels == 2 ? img.pixels[p * 2 + 1] : 1.0f;
     }
-    return composite_rgba(rgba, background[0], background[1], background[2]);
+    return composite_rgba(rgba, background.r, background.g, background.b);
   }
 };
 
@@ -136,390 +131,17 @@ float Dataset::scene_extent() const {
 }
 
 // ---- loading ----
-namespace {
 
-// What a format loader hands to the common part of Dataset::load.
-struct View {
-  Camera camera;  // pinhole intrinsics at `camera.width x camera.height`, pose set, name set
-  Distortion distortion;
-  int lens = -1;  // same lens id => same intrinsics and distortion (shares an undistortion map)
-  std::string path;
-};
-struct Loaded {
-  std::string format;
-  std::vector<View> views;
-  PointCloud points;          // tracks are view indices when has_tracks
-  std::vector<glm::vec2> bounds;
-  Split split;                // the protocol's split
-  double downscale = 1;       // still to apply to the files' size
-  std::string note;           // where the images came from, for the log
-  std::vector<std::string> masks;  // per view ("" = none); empty when the format has no masks
-};
-
-std::string find_colmap_dir(const std::string& root) {
-  for (const fs::path& p : {fs::path(root) / "sparse" / "0", fs::path(root) / "sparse", fs::path(root)})
-    if (has_colmap_file(p.string(), "cameras")) return p.string();
-  return {};
-}
-
-bool is_file(const fs::path& p) {
+bool format_loader::is_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);
 }
 
-PointCloud colmap_points(const ColmapPoints& p, const std::unordered_map<uint32_t, int>* view_of_image,
-                         size_t& unmapped) {
-  PointCloud pc;
-  pc.xyz.resize(p.xyz.size());
-  pc.rgb.resize(p.rgb.size());
-  for (size_t i = 0; i < p.xyz.size(); ++i) pc.xyz[i] = float(p.xyz[i]);
-  for (size_t i = 0; i < p.rgb.size(); ++i) pc.rgb[i] = float(p.rgb[i]) / 255.0f;
-  unmapped = 0;
-  if (view_of_image) {
-    pc.has_tracks = true;
-    pc.tracks.resize(p.size());
-    for (size_t i = 0; i < p.size(); ++i) {
-      auto& t = pc.tracks[i];
-      for (uint64_t k = p.track_offsets[i]; k < p.track_offsets[i + 1]; ++k) {
-        const auto it = view_of_image->find(p.track_image_ids[k]);
-        if (it == view_of_image->end()) {
-          ++unmapped;
-          continue;
-        }
-        t.push_back(it->second);
-      }
-      std::sort(t.begin(), t.end());
-      t.erase(std::unique(t.begin(), t.end()), t.end());
-    }
-  }
-  return pc;
-}
-
-// Image file of each COLMAP image name in the chosen folder: the same name, else the same
-// stem with another image extension, else (LLFF's images_N folders rename the files to
-// image000.png...) by sorted order when the counts agree.
-std::vector<std::string> match_colmap_images(const std::vector<std::string>& names, const ImageFolder& folder,
-                                             const std::string& images_file) {
-  std::vector<std::string> paths;
-  size_t missing = 0;
-  std::string first_missing;
-  for (const auto& n : names) {
-    const fs::path exact = fs::path(folder.path) / n;
-    std::string found = is_file(exact) ? exact.string() : std::string();
-    for (const char* e : {".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".JPEG"}) {
-      if (!found.empty()) break;
-      fs::path alt = exact;
-      alt.replace_extension(e);
-      if (is_file(alt)) found = alt.string();
-    }
-    if (found.empty() && missing++ == 0) first_missing = exact.string();
-    paths.push_back(found);
-  }
-  if (missing == 0) return paths;
-  const auto files = list_image_files(folder.path);
-  if (files.size() == names.size()) {
-    log_info(folder.path + ": " + std::to_string(missing) + " image names of " + images_file +
-             " are not there (e.g. " + fs::path(first_missing).filename().string() + "); matching its " +
-             std::to_string(files.size()) + " files by sorted name order");
-    for (size_t i = 0; i < names.size(); ++i) paths[i] = (fs::path(folder.path) / files[i]).string();
-    return paths;
-  }
-  throw_bad_input(first_missing, "image listed in " + images_file + " not found (" + std::to_string(missing) + " of " +
-                                     std::to_string(names.size()) + " missing; the folder holds " +
-                                     std::to_string(files.size()) + " images)");
-}
-
-// The split a SpaRe split file gives: train = the first N input views (N = --train-views),
-// or every non-test view when N = 0.
-Split split_from_spare_json(const SpareSplit& sp, int n, int train_views, const std::string& file,
-                            const std::string& scene) {
-  Split split;
-  const auto& in = sp.input_views;
-  split.test = sp.test_views;
-  for (int id : split.test)
-    if (id < 0 || id >= n) throw_bad_input(file, "test view " + std::to_string(id) + " is out of range (0.." + std::to_string(n - 1) + ")");
-  if (train_views > 0) {
-    if (size_t(train_views) > in.size())
-      throw_bad_input(file, "scene '" + scene + "' has " + std::to_string(in.size()) + " input views; " +
-                                std::to_string(train_views) + " train views were asked for");
-    split.train.assign(in.begin(), in.begin() + train_views);
-    for (int id : split.train)
-      if (id < 0 || id >= n) throw_bad_input(file, "input view " + std::to_string(id) + " is out of range (0.." + std::to_string(n - 1) + ")");
-    split.protocol = "SpaRe split of " + file + ": train = the first " + std::to_string(train_views) +
-                     " input views " + list_text(split.train) + ", test = its test views";
-  } else {
-    for (int i = 0; i < n; ++i)
-      if (std::find(split.test.begin(), split.test.end(), i) == split.test.end()) split.train.push_back(i);
-    split.protocol = "SpaRe split of " + file + ": test = its test views, train = all other views";
-  }
-  return split;
-}
-
-Loaded load_colmap(const std::string& root, const std::string& model_dir, const DatasetOptions& opt) {
-  const ColmapModel model = read_colmap_model(model_dir);
-  Loaded L;
-  L.format = "colmap";
-  std::vector<const ColmapImage*> order;
-  for (const auto& im : model.images) order.push_back(&im);
-  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->name < b->name; });
-  if (order.empty()) throw_bad_input(model.images_file, "no images (expected at least one registered image)");
-  for (size_t i = 1; i < order.size(); ++i)
-    if (order[i]->name == order[i - 1]->name) throw_bad_input(model.images_file, "image name '" + order[i]->name + "' appears twice");
-
-  const ImageFolder folder = choose_image_folder(root, opt.downscale);
-  L.downscale = folder.remaining;
-  L.note = "images from " + folder.name + "/";
-  std::vector<std::string> names;
-  for (auto* im : order) names.push_back(im->name);
-  const auto paths = match_colmap_images(names, folder, model.images_file);
-
-  std::unordered_map<uint32_t, const ColmapCamera*> cams;
-  for (const auto& c : model.cameras) cams[c.id] = &c;
-  std::unordered_map<uint32_t, int> view_of_image;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const ColmapImage& im = *order[i];
-    const ColmapIntrinsics in = colmap_intrinsics(*cams.at(im.camera_id), model.cameras_file);
-    View v;
-    v.camera = in.camera;
-    v.camera.name = im.name;
-    set_colmap_pose(v.camera, im, model.images_file);
-    v.distortion = in.distortion;
-    v.lens = int(im.camera_id);
-    v.path = paths[i];
-    L.views.push_back(std::move(v));
-    view_of_image[im.id] = int(i);
-  }
-  if (model.has_points) {
-    size_t unmapped = 0;
-    L.points = colmap_points(model.points, &view_of_image, unmapped);
-    if (unmapped)
-      log_warn(model.points_file + ": " + std::to_string(unmapped) + " track entries name images that " +
-               model.images_file + " lacks; ignored");
-  }
-  // A split.json naming one scene (the synthetic generator writes one beside its COLMAP
-  // output) gives the protocol; otherwise the LLFF/Mip-NeRF hold-out rule.
-  if (const fs::path split_file = fs::path(root) / "split.json"; is_file(split_file)) {
-    const auto scenes = read_spare_split(split_file.string());
-    if (scenes.size() != 1) throw_bad_input(split_file.string(), "expected exactly one scene in the split file");
-    L.split = split_from_spare_json(scenes.begin()->second, int(L.views.size()), opt.train_views, split_file.string(),
-                                    scenes.begin()->first);
-  } else {
-    L.split = holdout_split(int(L.views.size()), opt.train_views, root);
-  }
-  return L;
-}
-
-Loaded load_llff(const std::string& root, const DatasetOptions& opt) {
-  const LlffScene s = read_llff(root, opt.downscale);
-  Loaded L;
-  L.format = "llff";
-  L.downscale = s.folder.remaining;
-  L.note = "poses from poses_bounds.npy, images from " + s.folder.name + "/";
-  for (size_t i = 0; i < s.views.size(); ++i) {
-    View v;
-    v.camera = s.views[i].camera;
-    v.path = s.image_paths[i];
-    L.views.push_back(std::move(v));
-    L.bounds.emplace_back(s.views[i].near, s.views[i].far);
-  }
-  // LLFF's sparse/0 holds cameras + points3D but usually no images.bin: the points cannot be
-  // tied to views (has_tracks stays false).
-  const std::string model_dir = find_colmap_dir(root);
-  if (!model_dir.empty()) {
-    for (const char* ext : {".bin", ".txt"}) {
-      const fs::path p = fs::path(model_dir) / (std::string("points3D") + ext);
-      if (!is_file(p)) continue;
-      const std::string bytes = read_file(p.string());
-      const ColmapPoints pts = std::string(ext) == ".bin" ? parse_colmap_points_bin(bytes, p.string())
-                                                          : parse_colmap_points_txt(bytes, p.string());
-      size_t unmapped = 0;
-      L.points = colmap_points(pts, nullptr, unmapped);
-      L.note += ", points from " + p.filename().string() + " (no tracks)";
-      break;
-    }
-  }
-  L.split = holdout_split(int(L.views.size()), opt.train_views, root);
-  return L;
-}
-
-Loaded load_blender(const std::string& root, const DatasetOptions& opt) {
-  Loaded L;
-  L.format = "blender";
-  L.downscale = opt.downscale > 0 ? opt.downscale : 1;
-  const fs::path train = fs::path(root) / "transforms_train.json", test = fs::path(root) / "transforms_test.json";
-  std::vector<TransformsFrame> frames;
-  if (is_file(train)) {
-    frames = read_transforms(train.string());
-    const size_t n_train = frames.size();
-    size_t n_test = 0;
-    if (is_file(test)) {
-      auto t = read_transforms(test.string());
-      n_test = t.size();
-      for (auto& f : t) frames.push_back(std::move(f));
-    }
-    if (n_train == 0) throw_bad_input(train.string(), "no frames (expected at least one)");
-    L.split = blender_split(int(n_train), int(n_test), opt.train_views, root);
-    L.note = "transforms_train.json (" + std::to_string(n_train) + ") + transforms_test.json (" + std::to_string(n_test) + ")";
-  } else {
-    const fs::path single = fs::path(root) / "transforms.json";
-    frames = read_transforms(single.string());
-    if (frames.empty()) throw_bad_input(single.string(), "no frames (expected at least one)");
-    std::stable_sort(frames.begin(), frames.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    L.split = holdout_split(int(frames.size()), opt.train_views, root);
-    L.note = "transforms.json";
-  }
-  // Frames with identical intrinsics and distortion share a lens (one undistortion map).
-  std::vector<const TransformsFrame*> lenses;
-  for (const auto& f : frames) {
-    View v;
-    v.camera = f.camera;
-    v.distortion = f.distortion;
-    v.path = f.path;
-    if (!f.distortion.is_none()) {
-      const auto same = [&](const TransformsFrame* o) {
-        const Camera &a = o->camera, &b = f.camera;
-        const Distortion &p = o->distortion, &q = f.distortion;
-        return a.width == b.width && a.height == b.height && a.fx == b.fx && a.fy == b.fy && a.cx == b.cx &&
-               a.cy == b.cy && p.model == q.model && p.k1 == q.k1 && p.k2 == q.k2 && p.p1 == q.p1 && p.p2 == q.p2 &&
-               p.k3 == q.k3;
-      };
-      const auto it = std::find_if(lenses.begin(), lenses.end(), same);
-      v.lens = int(it - lenses.begin());
-      if (it == lenses.end()) lenses.push_back(&f);
-    }
-    L.views.push_back(std::move(v));
-  }
-  return L;
-}
-
-// DTU / SpaRe: cameras from pos_XXX.txt, images cam_XXX_L_0000.png / rect_XXX_L_r5000.png,
-// masks from mask/; split from the scene's split JSON (train = the first N input views),
-// else DTU's sparse-view protocol for 49+ views, else the LLFF hold-out rule.
-Loaded load_spare(const std::string& root, const std::string& scene_dir, const DatasetOptions& opt) {
-  const SpareScene s = read_spare_scene(scene_dir);
-  Loaded L;
-  L.format = "spare";
-  L.downscale = opt.downscale > 0 ? opt.downscale : 1;
-  size_t masks = 0;
-  for (const SpareView& v : s.views) {
-    View w;
-    w.camera = v.camera;
-    w.path = v.image_path;
-    L.views.push_back(std::move(w));
-    L.masks.push_back(v.mask_path);
-    masks += !v.mask_path.empty();
-  }
-  if (masks == 0) L.masks.clear();
-  const int n = int(L.views.size());
-  Split split;
-  if (s.has_split) {
-    split = split_from_spare_json(s.split, n, opt.train_views, s.split_file, s.name);
-  } else if (n >= 49) {
-    split = dtu_protocol_split(n, opt.train_views, root);
-  } else {
-    split = holdout_split(n, opt.train_views, root);
-  }
-  std::sort(split.train.begin(), split.train.end());
-  std::sort(split.test.begin(), split.test.end());
-  L.split = split;
-  L.note = "DTU/SpaRe scene '" + s.name + "', lighting " + std::to_string(s.lighting) +
-           (s.lightings.size() > 1 ? " (of " + std::to_string(s.lightings.size()) + " found)" : std::string()) +
-           (masks ? ", " + std::to_string(masks) + " object masks" : std::string());
-  return L;
-}
-
-// DTU in IDR/NeuS layout: images/000000.png... (image i = DTU view i, by sorted name),
-// mask/{i:03d}.png (found by find_mask_files), and cameras_sphere.npz (NeuS) or cameras.npz
-// (IDR) holding per view world_mat_i (4x4 or 3x4; its top 3x4 block is P = K [R | t]) and
-// optionally scale_mat_i. As IDR/NeuS do, the cameras are taken in the normalized frame:
-// P = (world_mat_i @ scale_mat_i)[:3, :4], where scale_mat_i maps the unit sphere onto the
-// object's bounding sphere in DTU's world frame; so the object lies inside the unit sphere
-// (x_dtu = scale_mat @ x_normalized) and every camera outside it. Without scale_mat_i the
-// frame is DTU's own. P is decomposed by decompose_projection (engine/io/spare.h). The scene's
-// sparse/0 (a COLMAP conversion, other frame) is not used: no SfM points, random init; the
-// unit sphere gives each view's depth bounds (|C| - 1, |C| + 1).
-std::string find_idr_cameras(const std::string& root) {
-  std::error_code ec;
-  if (!fs::is_directory(fs::path(root) / "images", ec)) return {};
-  for (const char* name : {"cameras_sphere.npz", "cameras.npz"})
-    if (const fs::path p = fs::path(root) / name; is_file(p)) return p.string();
-  return {};
-}
-
-// matrix_key (e.g. "world_mat_3") of the archive as a row-major 4x4 (a 3x4 array gets the row
-// [0 0 0 1]). BadInput naming the archive when it is absent (unless `optional`), has another
-// shape, or a non-finite entry. Returns false for an absent optional matrix.
-bool idr_matrix(const std::map<std::string, NpyArray>& npz, const std::string& key, const std::string& where,
-                bool optional, std::array<double, 16>& m) {
-  const auto it = npz.find(key);
-  if (it == npz.end()) {
-    if (optional) return false;
-    throw_bad_input(where, key + " is missing (every view needs its projection matrix)");
-  }
-  const NpyArray& a = it->second;
-  const bool shape_ok = a.ndim() == 2 && (a.shape[0] == 4 || a.shape[0] == 3) && a.shape[1] == 4;
-  if (!shape_ok) {
-    std::string shape;
-    for (size_t d : a.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-    throw_bad_input(where, key + " has shape " + (shape.empty() ? "()" : shape) + " (expected 4x4 or 3x4)");
-  }
-  m = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (!std::isfinite(a.data[i])) throw_bad_input(where, key + " has a non-finite entry");
-    m[i] = a.data[i];
-  }
-  return true;
-}
-
-Loaded load_dtu(const std::string& root, const std::string& cameras_file, const DatasetOptions& opt) {
-  Loaded L;
-  L.format = "dtu";
-  L.downscale = opt.downscale > 0 ? opt.downscale : 1;
-  const std::map<std::string, NpyArray> npz = read_npz(cameras_file);
-  const fs::path image_dir = fs::path(root) / "images";
-  const std::vector<std::string> files = list_image_files(image_dir.string());
-  if (files.empty()) throw_bad_input(image_dir.string(), "no images (expected images/000000.png...)");
-  size_t scaled = 0;
-  for (size_t i = 0; i < files.size(); ++i) {
-    const std::string index = std::to_string(i);
-    const std::string where = cameras_file + " (view " + index + ", " + files[i] + ")";
-    std::array<double, 16> W{}, S{};
-    idr_matrix(npz, "world_mat_" + index, where, false, W);
-    if (idr_matrix(npz, "scale_mat_" + index, where, true, S)) {
-      ++scaled;
-    } else {
-      S = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
-    }
-    ProjectionMatrix P{};
-    for (int r = 0; r < 3; ++r)
-      for (int c = 0; c < 4; ++c) {
-        double v = 0;
-        for (int k = 0; k < 4; ++k) v += W[size_t(r * 4 + k)] * S[size_t(k * 4 + c)];
-        P[size_t(r * 4 + c)] = v;
-      }
-    const DecomposedProjection d = decompose_projection(P, where);
-    View v;
-    v.path = (image_dir / files[i]).string();
-    const ImageInfo info = read_image_header(v.path);
-    v.camera = camera_from_projection(d, files[i], info.width, info.height, where);
-    const double dist = glm::length(-glm::transpose(d.R) * d.t);
-    L.bounds.emplace_back(float(std::max(dist - 1.0, 0.01 * dist)), float(dist + 1.0));
-    L.views.push_back(std::move(v));
-  }
-  if (scaled != 0 && scaled != files.size())
-    throw_bad_input(cameras_file, std::to_string(scaled) + " of the " + std::to_string(files.size()) +
-                                      " views have a scale_mat_i (expected all or none)");
-  if (scaled == 0) L.bounds.clear();  // DTU's own frame: the unit sphere says nothing
-  if (npz.count("world_mat_" + std::to_string(files.size())))
-    log_warn(cameras_file + ": holds more world_mat_i than images/ has images (" + std::to_string(files.size()) +
-             "); the extra cameras are ignored");
-  const int n = int(L.views.size());
-  L.split = n >= 49 ? dtu_protocol_split(n, opt.train_views, root) : holdout_split(n, opt.train_views, root);
-  L.note = "DTU (IDR/NeuS) cameras from " + fs::path(cameras_file).filename().string() +
-           (scaled ? " in the normalized frame (world_mat @ scale_mat: object inside the unit sphere)"
-                   : " in DTU's frame (no scale_mat_i)");
-  return L;
-}
+namespace {
+using format_loader::is_file;
+using format_loader::Loaded;
+using format_loader::SplitRule;
+using format_loader::View;
 
 std::string format_hint() {
   return "expected sparse/0/{cameras,images}.{bin,txt} + images/ (COLMAP), cameras_sphere.npz / cameras.npz + images/ "
@@ -530,7 +152,51 @@ std::string format_hint() {
 
 int rounded(double v) { return std::max(1, int(std::nearbyint(v))); }
 
-}  // namespace
+// The format's own split (protocol "auto").
+Split format_split(const SplitRule& rule, int n, int train_views, const std::string& where) {
+  switch (rule.kind) {
+    case SplitRule::Kind::holdout:
+      return holdout_split(n, train_views, where);
+    case SplitRule::Kind::dtu_when_49:
+      return n >= 49 ? dtu_protocol_split(n, train_views, where) : holdout_split(n, train_views, where);
+    case SplitRule::Kind::blender:
+      return blender_split(rule.train_frames, rule.test_frames, train_views, where);
+    case SplitRule::Kind::split_file: {
+      Split split = spare_file_split(rule.file_views, n, train_views, rule.file, rule.scene);
+      if (rule.ascending) {
+        std::sort(split.train.begin(), split.train.end());
+        std::sort(split.test.begin(), split.test.end());
+      }
+      return split;
+    }
+  }
+  throw_internal("unknown split rule");
+}
+
+// The one place a split is decided: explicit ids over a forced protocol over the format's
+// own rule. A forced protocol replaces the format's rule (which is then not evaluated); the
+// explicit ids take their missing half from whichever rule applies.
+Split choose_split(const Loaded& L, const DatasetOptions& opt, const std::string& path) {
+  const int n = int(L.views.size());
+  Split split;
+  if (opt.protocol == "llff") {
+    split = holdout_split(n, opt.train_views, path);
+  } else if (opt.protocol == "dtu") {
+    if (n < 49) throw_bad_input(path, "the DTU protocol needs the 49 DTU views numbered 0..48, found " + std::to_string(n));
+    split = dtu_protocol_split(n, opt.train_views, path);
+  } else if (opt.protocol == "blender" && L.format != "blender") {
+    throw_bad_input(path, "the Blender protocol needs a transforms_train.json / transforms_test.json dataset, found " +
+                              L.format);
+  } else {
+    split = format_split(L.split_rule, n, opt.train_views, path);
+  }
+  if (opt.train_ids.empty() && opt.test_ids.empty()) return split;
+  std::vector<int> train_ids = opt.train_ids;
+  if (train_ids.empty() && opt.train_views == 0)  // only test ids: every other view trains
+    for (int v = 0; v < n; ++v)
+      if (std::find(opt.test_ids.begin(), opt.test_ids.end(), v) == opt.test_ids.end()) train_ids.push_back(v);
+  return explicit_split(n, train_ids, opt.test_ids, split, path);
+}
 
 // Object masks beside a COLMAP/LLFF/Blender dataset: a mask/ or masks/ folder holding, per
 // view, a file named like the image (any image extension) or by the view's index ({i:03d}.png,
@@ -568,6 +234,8 @@ std::vector<std::string> find_mask_files(const std::string& root, const std::vec
   return {};
 }
 
+}  // namespace
+
 int protocol_downscale(const std::string& protocol) {
   if (protocol == "llff") return 8;
   if (protocol == "dtu") return 4;
@@ -593,29 +261,33 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& options) {
   // such folders often carry an LLFF conversion (poses_bounds.npy) too, in another frame and
   // without the DTU view numbering that the protocol split needs.
   Loaded L;
-  const std::string model_dir = find_colmap_dir(path);
+  const std::string model_dir = format_loader::find_colmap_dir(path);
   if (!model_dir.empty() && has_colmap_file(model_dir, "images")) {
-    L = load_colmap(path, model_dir, opt);
-  } else if (const std::string idr = find_idr_cameras(path); !idr.empty()) {
-    L = load_dtu(path, idr, opt);
+    L = format_loader::load_colmap(path, model_dir, opt.downscale);
+  } else if (const std::string idr = format_loader::find_idr_cameras(path); !idr.empty()) {
+    L = format_loader::load_dtu(path, idr, opt.downscale);
   } else if (is_file(fs::path(path) / "poses_bounds.npy")) {
-    L = load_llff(path, opt);
+    L = format_loader::load_llff(path, opt.downscale);
   } else if (is_file(fs::path(path) / "transforms_train.json") || is_file(fs::path(path) / "transforms.json")) {
-    L = load_blender(path, opt);
+    L = format_loader::load_blender(path, opt.downscale);
   } else if (const std::string scene = find_spare_scene_dir(path); !scene.empty()) {
-    L = load_spare(path, scene, opt);
+    L = format_loader::load_spare(scene, opt.downscale);
   } else {
     throw_bad_input(path, "cannot detect the dataset format (" + format_hint() + ")");
   }
   if (L.views.empty()) throw_bad_input(path, "no views (expected at least one camera)");
+  const Split split = choose_split(L, opt, path);
 
   Dataset d;
   d.root = path;
   d.format = L.format;
   d.depth_bounds = L.bounds;
+  d.train_ids = split.train;
+  d.test_ids = split.test;
+  d.protocol = split.protocol;
+  d.rgba_background = glm::vec3(opt.white_background ? 1.0f : 0.0f);
   auto src = std::make_shared<ImageSource>(opt.cache_bytes, std::min<size_t>(opt.cache_bytes, size_t(512) << 20));
-  const float bg = opt.white_background ? 1.0f : 0.0f;
-  src->background[0] = src->background[1] = src->background[2] = bg;
+  src->background = d.rgba_background;
 
   // Every image must exist and be readable now (header only); a size that differs from the
   // camera's rescales the intrinsics (aspect ratio must agree).
@@ -674,29 +346,6 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& options) {
     if (sv.lens >= 0 && lenses_logged.insert(sv.lens).second)
       log_info(path + ": images are undistorted at load (" + sv.distortion.describe() +
                " -> pinhole with the same intrinsics)");
-
-  // Split.
-  if (opt.protocol == "llff") {
-    L.split = holdout_split(int(d.size()), opt.train_views, path);
-  } else if (opt.protocol == "dtu") {
-    if (d.size() < 49)
-      throw_bad_input(path, "the DTU protocol needs the 49 DTU views numbered 0..48, found " + std::to_string(d.size()));
-    L.split = dtu_protocol_split(int(d.size()), opt.train_views, path);
-  } else if (opt.protocol == "blender" && d.format != "blender") {
-    throw_bad_input(path, "the Blender protocol needs a transforms_train.json / transforms_test.json dataset, found " +
-                              d.format);
-  }
-  Split split = L.split;
-  if (!opt.train_ids.empty() || !opt.test_ids.empty()) {
-    std::vector<int> train_ids = opt.train_ids;
-    if (train_ids.empty() && opt.train_views == 0)  // only test ids: every other view trains
-      for (int v = 0; v < int(d.size()); ++v)
-        if (std::find(opt.test_ids.begin(), opt.test_ids.end(), v) == opt.test_ids.end()) train_ids.push_back(v);
-    split = explicit_split(int(d.size()), train_ids, opt.test_ids, L.split, path);
-  }
-  d.train_ids = split.train;
-  d.test_ids = split.test;
-  d.protocol = split.protocol;
 
   // Depth range for random initialization: LLFF's per-view bounds over the train views, else
   // the 0.1 / 99.9 percentiles (as LLFF's imgs2poses) of the depths of all SfM points inside

@@ -1,7 +1,8 @@
 #pragma once
 // A posed image collection with its sparse-view split, whatever format it came from
-// (COLMAP text/binary, LLFF, Blender/nerfstudio transforms; more formats plug in through
-// engine/io). Cameras are in the engine's convention (engine/core/camera.h), already
+// (COLMAP text/binary, LLFF, Blender/nerfstudio transforms, DTU in IDR/NeuS layout, DTU/SpaRe;
+// one loader file per format, engine/scene/dataset_<format>.cpp, reading through engine/io).
+// Cameras are in the engine's convention (engine/core/camera.h), already
 // scaled to the working resolution and undistorted; images are decoded lazily, resized
 // once, and kept in a bounded cache.
 #include <cstddef>
@@ -72,6 +73,8 @@ class Dataset {
   // Per view, the object mask file ("" when that view has none); empty when the dataset has
   // no masks (DTU/SpaRe scenes with mask/{i:03d}.png have them, engine/io/spare.h).
   std::vector<std::string> mask_paths;
+  // The colour transparent (RGBA / grey-alpha) images were composited on (white_background: white, else black).
+  glm::vec3 rgba_background{1.0f};
 
   size_t size() const { return cameras.size(); }
   // View i's object mask, 1 channel in [0, 1] at cameras[i]'s size (the file's first channel,

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine/core/error.h"
+#include "engine/io/spare.h"
 
 namespace sp {
 
@@ -103,6 +104,30 @@ Split dtu_protocol_split(int n_views, int train_views, const std::string& where)
     s.protocol = "DTU protocol: test = the 25 views of 0..48 in neither list, train = all other views";
   }
   return s;
+}
+
+Split spare_file_split(const SpareSplit& entry, int n, int train_views, const std::string& file,
+                       const std::string& scene) {
+  Split split;
+  const auto& in = entry.input_views;
+  split.test = entry.test_views;
+  for (int id : split.test)
+    if (id < 0 || id >= n) throw_bad_input(file, "test view " + std::to_string(id) + " is out of range (0.." + std::to_string(n - 1) + ")");
+  if (train_views > 0) {
+    if (size_t(train_views) > in.size())
+      throw_bad_input(file, "scene '" + scene + "' has " + std::to_string(in.size()) + " input views; " +
+                                std::to_string(train_views) + " train views were asked for");
+    split.train.assign(in.begin(), in.begin() + train_views);
+    for (int id : split.train)
+      if (id < 0 || id >= n) throw_bad_input(file, "input view " + std::to_string(id) + " is out of range (0.." + std::to_string(n - 1) + ")");
+    split.protocol = "SpaRe split of " + file + ": train = the first " + std::to_string(train_views) +
+                     " input views " + list_text(split.train) + ", test = its test views";
+  } else {
+    for (int i = 0; i < n; ++i)
+      if (std::find(split.test.begin(), split.test.end(), i) == split.test.end()) split.train.push_back(i);
+    split.protocol = "SpaRe split of " + file + ": test = its test views, train = all other views";
+  }
+  return split;
 }
 
 Split explicit_split(int n_views, const std::vector<int>& train_ids, const std::vector<int>& test_ids,

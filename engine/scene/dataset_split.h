@@ -8,8 +8,10 @@
 
 namespace sp {
 
+struct SpareSplit;  // engine/io/spare.h
+
 struct Split {
-  std::vector<int> train, test;  // view indices, ascending
+  std::vector<int> train, test;  // view indices, ascending (spare_file_split: the file's order)
   std::string protocol;          // the rule applied, in words
 };
 
@@ -39,6 +41,13 @@ extern const std::vector<int> kBlenderTrainIds;
 Split dtu_protocol_split(int n_views, int train_views, const std::string& where = {});
 extern const std::vector<int> kDtuTrainIds;
 extern const std::vector<int> kDtuExcludedIds;
+
+// A SpaRe split file's entry for `scene` of `file`: train = the first N input views in the
+// file's order (N = train_views), or every non-test view when N = 0; test = its test views.
+// Lists in the file's order. BadInput (naming `file`) for N above the input views or ids
+// out of range.
+Split spare_file_split(const SpareSplit& entry, int n_views, int train_views, const std::string& file,
+                       const std::string& scene);
 
 // Explicit ids replace the protocol: train = train_ids; test = test_ids, or when none are
 // given, the protocol's test views. BadInput (naming `where`) for ids out of range,

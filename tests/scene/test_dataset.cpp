@@ -264,11 +264,13 @@ TEST(Dataset, ConcurrentImageAccess) {
   EXPECT_EQ(mismatches.load(), 0);
 }
 
-TEST(Dataset, BlenderSyntheticRgba) {
-  const std::string root = test::temp_dir("ds-blender");
+// root/transforms_train.json (3 frames) + transforms_test.json (1 frame), 8x8 RGBA images:
+// fully transparent except one red opaque pixel at (3, 3).
+std::string make_blender_dataset(const std::string& label) {
+  const std::string root = test::temp_dir(label);
   fs::create_directories(root + "/train");
   fs::create_directories(root + "/test");
-  Image rgba(8, 8, 4, 0.0f);  // fully transparent except one red opaque pixel
+  Image rgba(8, 8, 4, 0.0f);
   rgba.at(3, 3, 0) = 1;
   rgba.at(3, 3, 3) = 1;
   std::string frames;
@@ -281,6 +283,11 @@ TEST(Dataset, BlenderSyntheticRgba) {
   save_png(root + "/test/r_0.png", rgba);
   write_text_atomic(root + "/transforms_test.json",
                     R"({"camera_angle_x": 0.69, "frames": [{"file_path": "./test/r_0", "transform_matrix": [[1,0,0,0],[0,1,0,0],[0,0,1,4],[0,0,0,1]]}]})");
+  return root;
+}
+
+TEST(Dataset, BlenderSyntheticRgba) {
+  const std::string root = make_blender_dataset("ds-blender");
   Dataset d = Dataset::load(root);
   EXPECT_EQ(d.format, "blender");
   ASSERT_EQ(d.size(), 4u);
@@ -296,6 +303,42 @@ TEST(Dataset, BlenderSyntheticRgba) {
   EXPECT_EQ(im.at(3, 3, 1), 0.0f);
   d = Dataset::load(root, {.white_background = false});
   EXPECT_EQ(d.image(0).at(0, 0, 1), 0.0f);  // black background
+}
+
+TEST(Dataset, RgbaBackgroundIsTheCompositingColour) {
+  const std::string root = make_blender_dataset("ds-blender-bg");
+  for (const bool white : {true, false}) {
+    const Dataset d = Dataset::load(root, {.white_background = white});
+    EXPECT_EQ(d.rgba_background, glm::vec3(white ? 1.0f : 0.0f));
+    // A transparent pixel shows exactly that colour; the opaque red one does not.
+    const Image im = d.image(3);
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(im.at(0, 0, c), d.rgba_background[c]);
+    EXPECT_EQ(im.at(3, 3, 0), 1.0f);
+    EXPECT_EQ(im.at(3, 3, 1), 0.0f);
+  }
+}
+
+TEST(Dataset, ColmapSplitFileRule) {
+  const Synthetic s = make_colmap_dataset("ds-split-file", {.images = 10, .points = 60});
+  write_text_atomic(s.root + "/split.json", R"({"scan1": {"input_views": [5, 2, 7], "test_views": [0, 9]}})");
+  // Train = the first N input views, kept in the file's order (unlike a SpaRe scene's).
+  Dataset d = Dataset::load(s.root, {.train_views = 2});
+  EXPECT_EQ(d.train_ids, (std::vector<int>{5, 2}));
+  EXPECT_EQ(d.test_ids, (std::vector<int>{0, 9}));
+  EXPECT_EQ(d.protocol, "SpaRe split of " + s.root + "/split.json: train = the first 2 input views [5, 2], test = its test views");
+  d = Dataset::load(s.root);
+  EXPECT_EQ(d.train_ids, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
+  expect_bad_input([&] { Dataset::load(s.root, {.train_views = 4}); }, "split.json: scene 'scan1' has 3 input views");
+  // A forced protocol replaces the file's rule.
+  d = Dataset::load(s.root, {.downscale = 1, .train_views = 4, .protocol = "llff"});
+  EXPECT_EQ(d.test_ids, (std::vector<int>{0, 8}));
+  EXPECT_EQ(d.train_ids.size(), 4u);
+  // Explicit train ids take the file's test views.
+  d = Dataset::load(s.root, {.train_ids = {3, 4}});
+  EXPECT_EQ(d.test_ids, (std::vector<int>{0, 9}));
+  EXPECT_NE(d.protocol.find("(the protocol's test views)"), std::string::npos) << d.protocol;
+  write_text_atomic(s.root + "/split.json", R"({"a": {"input_views": [1], "test_views": [0]}, "b": {"input_views": [1], "test_views": [0]}})");
+  expect_bad_input([&] { Dataset::load(s.root); }, "split.json: expected exactly one scene in the split file");
 }
 
 // ---- real data ----

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/core/error.h"
+#include "engine/io/spare.h"
 #include "engine/scene/dataset_split.h"
 #include "engine/scene/image_cache.h"
 
@@ -54,6 +55,23 @@ TEST(Split, Blender) {
   EXPECT_EQ(blender_split(100, 25, 10).train, linspace_indices(100, 10));
   EXPECT_EQ(blender_split(50, 5, 3).train, (V{0, 24, 49}));  // the protocol ids do not fit 50 frames
   expect_bad_input([] { blender_split(10, 5, 11); }, "transforms_train has 10 frames");
+}
+
+TEST(Split, SpareFile) {
+  const SpareSplit entry{.input_views = {5, 2, 7}, .test_views = {9, 0}, .dataset = ""};
+  // The first N input views in the file's order; test views as listed.
+  Split s = spare_file_split(entry, 10, 2, "split.json", "scan1");
+  EXPECT_EQ(s.train, (V{5, 2}));
+  EXPECT_EQ(s.test, (V{9, 0}));
+  EXPECT_EQ(s.protocol, "SpaRe split of split.json: train = the first 2 input views [5, 2], test = its test views");
+  s = spare_file_split(entry, 10, 0, "split.json", "scan1");  // N = 0: every non-test view
+  EXPECT_EQ(s.train, (V{1, 2, 3, 4, 5, 6, 7, 8}));
+  expect_bad_input([&] { spare_file_split(entry, 10, 4, "split.json", "scan1"); },
+                   "split.json: scene 'scan1' has 3 input views; 4 train views were asked for");
+  expect_bad_input([&] { spare_file_split(entry, 8, 2, "split.json", "scan1"); }, "test view 9 is out of range (0..7)");
+  expect_bad_input([&] { spare_file_split(entry, 7, 3, "split.json", "scan1"); }, "test view 9 is out of range");
+  const SpareSplit far{.input_views = {1, 8}, .test_views = {0}, .dataset = ""};
+  expect_bad_input([&] { spare_file_split(far, 5, 2, "split.json", "scan1"); }, "input view 8 is out of range (0..4)");
 }
 
 TEST(Split, ExplicitIds) {
