@@ -7,7 +7,7 @@
 
 #include "engine/core/rng.h"
 #include "engine/core/camera.h"
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp::bench {
 

@@ -9,7 +9,7 @@
 #include "engine/core/camera.h"
 #include "engine/core/image.h"
 #include "engine/render/rasterizer.h"
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/render/project.h"  // SP_HD
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp {
 

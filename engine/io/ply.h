@@ -1,6 +1,6 @@
 #pragma once
 // Generic PLY files (Turk's polygon format): header, elements, typed properties. Knows
-// nothing about Gaussians or meshes; engine/scene/model_ply.h builds GaussianModel on it.
+// nothing about Gaussians or meshes; engine/io/gaussian_ply.h builds GaussianModel on it.
 //
 // Reading accepts `format ascii`, `binary_little_endian` and `binary_big_endian` (version
 // 1.0), the scalar types char/uchar/short/ushort/int/uint/float/double and their

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp {
 

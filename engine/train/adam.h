@@ -3,7 +3,7 @@
 // groups). The moments are themselves GaussianModels of the same shape, so densification
 // grows and prunes them with the same calls it applies to the parameters.
 #include "engine/render/rasterizer.h"
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp {
 

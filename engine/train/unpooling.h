@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 #include "engine/train/adam.h"
 
 namespace sp {

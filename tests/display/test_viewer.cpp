@@ -14,7 +14,7 @@
 #include "engine/display/splat_renderer.h"
 #include "engine/io/cameras_json.h"
 #include "engine/io/image_io.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;

@@ -18,7 +18,7 @@
 #include "engine/io/image_io.h"
 #include "engine/language/language_pipeline.h"
 #include "engine/language/query_overlay.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "language/language_scene.h"
 #include "support/command_runner.h"
 #include "support/test_support.h"

@@ -15,7 +15,7 @@
 #include "engine/language/relevance.h"
 #include "engine/language/sparse_splat.h"
 #include "engine/render/tile_rasterizer_cpu.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "render/render_test_scene.h"
 #include "support/fuzz.h"
 #include "support/test_support.h"

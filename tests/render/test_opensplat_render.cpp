@@ -13,7 +13,7 @@
 #include "engine/io/cameras_json.h"
 #include "engine/io/image_io.h"
 #include "engine/render/rasterizer.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "support/test_support.h"
 
 namespace sp {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "engine/scene/dataset.h"
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp::test {
 

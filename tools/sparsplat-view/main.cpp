@@ -33,7 +33,7 @@
 #include "engine/io/image_io.h"
 #include "engine/language/language_pipeline.h"
 #include "engine/language/query_overlay.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 
 namespace sp {
 namespace {

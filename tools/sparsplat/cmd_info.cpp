@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "engine/core/error.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "tools/sparsplat/common.h"
 
 namespace sp::cli {

@@ -1,4 +1,4 @@
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 
 #include <algorithm>
 #include <charconv>

@@ -10,7 +10,7 @@
 // quaternion w, x, y, z, exactly as stored in GaussianModel (no activation applied).
 #include <string>
 
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp {
 

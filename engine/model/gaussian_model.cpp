@@ -1,4 +1,4 @@
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 #include <cmath>
 

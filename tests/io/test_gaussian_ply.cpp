@@ -17,7 +17,7 @@
 #include "engine/core/error.h"
 #include "engine/core/rng.h"
 #include "engine/io/ply.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "support/fuzz.h"
 #include "support/test_support.h"
 
