@@ -37,7 +37,7 @@
 #include "engine/core/error.h"
 #include "engine/render/project.h"
 #include "engine/render/sh.h"
-#include "engine/render/tile_rasterizer_cpu.h"  // kTileSize, BlendConstants
+#include "engine/render/tile_bounds.h"  // kTileSize, BlendConstants, the CPU's tile/ellipse bounds
 
 namespace sp {
 
@@ -45,11 +45,11 @@ namespace {
 
 constexpr int kTile = kTileSize;
 constexpr int kBlock = kTile * kTile;  // threads per tile block; also the shared batch size
-constexpr float kCullMargin = 0.01f;    // as the CPU: added to ln(255 o)
 constexpr int kGradSlots = 10;          // colour (3), depth, opacity, mean2d (2), conic (3), then extras
 constexpr float kMaxAlpha = BlendConstants<float>::kMaxAlpha;
 constexpr float kMinAlpha = BlendConstants<float>::kMinAlpha;
 constexpr float kMinTransmittance = BlendConstants<float>::kMinTransmittance;
+constexpr float kFarExponent = BlendConstants<float>::kFarExponent;
 
 // One projected Gaussian as the blending kernels read it: the fields of the CPU's SplatT,
 // without default initializers (a __shared__ array needs a trivial type).
@@ -79,40 +79,9 @@ int stored_sh_degree(int coeffs) {
 
 // ---- device helpers (mirroring the CPU file) ---------------------------------------------
 
-// floor(v) / ceil(v) clamped into [lo, hi]; NaN gives lo (as the CPU's helpers).
-__device__ inline int floor_clamped(float v, int lo, int hi) {
-  if (!(v > float(lo))) return lo;
-  if (v >= float(hi)) return hi;
-  const int i = int(v);
-  return float(i) > v ? i - 1 : i;
-}
-__device__ inline int ceil_clamped(float v, int lo, int hi) {
-  if (!(v > float(lo))) return lo;
-  if (v >= float(hi)) return hi;
-  const int i = int(v);
-  return float(i) < v ? i + 1 : i;
-}
-__device__ inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (hi < v ? hi : v); }
-
-// The CPU's EllipseTileTest: whether some pixel centre of tile (tx, ty) inside the image has
-// q = ½ dᵀ C d <= q_max.
+// The CPU's exact ellipse / tile test (tile_bounds.h) on a splat record.
 __device__ inline bool tile_touched(const Splat& s, int tx, int ty, int width, int height) {
-  const float x0 = float(tx * kTile) + 0.5f - s.mean_x;
-  const float x1 = float(min((tx + 1) * kTile, width)) - 0.5f - s.mean_x;
-  const float y0 = float(ty * kTile) + 0.5f - s.mean_y;
-  const float y1 = float(min((ty + 1) * kTile, height)) - 0.5f - s.mean_y;
-  if (x0 <= 0.0f && x1 >= 0.0f && y0 <= 0.0f && y1 >= 0.0f) return true;
-  const float b_over_a = s.conic_b / s.conic_a, b_over_c = s.conic_b / s.conic_c;
-  auto q = [&](float dx, float dy) {
-    return 0.5f * (s.conic_a * dx * dx + s.conic_c * dy * dy) + s.conic_b * dx * dy;
-  };
-  float best = INFINITY;
-  auto take = [&](float v) { best = v < best ? v : best; };
-  take(q(x0, clampf(-b_over_c * x0, y0, y1)));
-  take(q(x1, clampf(-b_over_c * x1, y0, y1)));
-  take(q(clampf(-b_over_a * y0, x0, x1), y0));
-  take(q(clampf(-b_over_a * y1, x0, x1), y1));
-  return best <= s.q_max;
+  return EllipseTileTestT<float>(s.mean_x, s.mean_y, s.conic_a, s.conic_b, s.conic_c, s.q_max)(tx, ty, width, height);
 }
 
 // Order-preserving 32-bit key of a float depth.
@@ -127,7 +96,7 @@ struct Alpha {
 };
 __device__ inline Alpha splat_alpha(const Splat& s, float q) {
   Alpha a;
-  a.G = q > 30.0f ? 0.0f : expf(fmaxf(-q, -31.0f));
+  a.G = q > kFarExponent ? 0.0f : expf(fmaxf(-q, -31.0f));
   a.oG = s.opacity * a.G;
   a.alpha = a.oG < kMaxAlpha ? a.oG : kMaxAlpha;
   return a;
@@ -152,12 +121,8 @@ struct Scene {
   const float* extras = nullptr;
 };
 
-struct TileBox {
-  int tx0, tx1, ty0, ty1;
-};
-
 __global__ void preprocess_kernel(ProjectionCameraT<float> cam, Scene sc, Splat* splats, float* colors,
-                                  uint8_t* clamped, int* radii, TileBox* boxes, uint32_t* tile_count) {
+                                  uint8_t* clamped, int* radii, TileRect* boxes, uint32_t* tile_count) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= sc.n) return;
   tile_count[i] = 0;
@@ -167,14 +132,11 @@ __global__ void preprocess_kernel(ProjectionCameraT<float> cam, Scene sc, Splat*
                         pg))
     return;
   const int W = sc.width, H = sc.height;
-  const float mx = pg.mean2d.x, my = pg.mean2d.y, r = float(pg.radius);
-  int tx0 = floor_clamped((mx - r) / float(kTile), 0, sc.tiles_x);
-  int tx1 = ceil_clamped((mx + r) / float(kTile), 0, sc.tiles_x);
-  int ty0 = floor_clamped((my - r) / float(kTile), 0, sc.tiles_y);
-  int ty1 = ceil_clamped((my + r) / float(kTile), 0, sc.tiles_y);
-  if (tx0 >= tx1 || ty0 >= ty1) return;
-  radii[i] = pg.radius;
+  // The CPU's rule (tile_bounds.h): 3σ box ∩ the α >= 1/255 ellipse's box.
   const float opacity = 1.0f / (1.0f + expf(-sc.opacities[i]));
+  const SplatFootprintT<float> fp = splat_footprint(pg.mean2d, pg.radius, pg.cov2d, opacity, W, H);
+  if (fp.kind == Footprint::OffImage) return;
+  radii[i] = pg.radius;
   const float* m = sc.means + size_t(i) * 3;
   const Vec3T<float> dir = Vec3T<float>(m[0], m[1], m[2]) - cam.center;
   bool cl[3];
@@ -183,50 +145,38 @@ __global__ void preprocess_kernel(ProjectionCameraT<float> cam, Scene sc, Splat*
     colors[size_t(i) * 3 + c] = rgb[c];
     clamped[size_t(i) * 3 + c] = cl[c] ? 1 : 0;
   }
-  const float q_max = logf(255.0f * opacity) + kCullMargin;
-  if (!(q_max > 0.0f)) return;
-  const float ex = sqrtf(2.0f * q_max * pg.cov2d.a), ey = sqrtf(2.0f * q_max * pg.cov2d.c);
-  const int col0 = ceil_clamped(mx - ex - 0.5f, 0, W);
-  const int col1 = floor_clamped(mx + ex - 0.5f, -1, W - 1);
-  const int row0 = ceil_clamped(my - ey - 0.5f, 0, H);
-  const int row1 = floor_clamped(my + ey - 0.5f, -1, H - 1);
-  if (col0 > col1 || row0 > row1) return;
-  tx0 = max(tx0, col0 / kTile);
-  tx1 = min(tx1, col1 / kTile + 1);
-  ty0 = max(ty0, row0 / kTile);
-  ty1 = min(ty1, row1 / kTile + 1);
-  if (tx0 >= tx1 || ty0 >= ty1) return;
+  if (fp.kind != Footprint::Listed) return;
   Splat s;
-  s.mean_x = mx;
-  s.mean_y = my;
+  s.mean_x = pg.mean2d.x;
+  s.mean_y = pg.mean2d.y;
   s.conic_a = pg.conic.a;
   s.conic_b = pg.conic.b;
   s.conic_c = pg.conic.c;
   s.opacity = opacity;
   s.depth = pg.depth;
-  s.q_max = q_max;
-  s.row_min = row0;
-  s.row_max = row1;
+  s.q_max = fp.q_max;
+  s.row_min = fp.row0;
+  s.row_max = fp.row1;
   splats[i] = s;
-  boxes[i] = {tx0, tx1, ty0, ty1};
+  boxes[i] = fp.tiles;
   uint32_t count = 0;
-  for (int ty = ty0; ty < ty1; ++ty)
-    for (int tx = tx0; tx < tx1; ++tx)
+  for (int ty = fp.tiles.y0; ty < fp.tiles.y1; ++ty)
+    for (int tx = fp.tiles.x0; tx < fp.tiles.x1; ++tx)
       if (tile_touched(s, tx, ty, W, H)) ++count;
   tile_count[i] = count;
 }
 
 // Writes each Gaussian's (tile, depth) keys at its slots, tiles in row-major order.
-__global__ void duplicate_kernel(Scene sc, const Splat* splats, const TileBox* boxes, const uint32_t* tile_count,
+__global__ void duplicate_kernel(Scene sc, const Splat* splats, const TileRect* boxes, const uint32_t* tile_count,
                                  const uint32_t* first_slot, uint64_t* keys, uint32_t* values) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= sc.n || tile_count[i] == 0) return;
   const Splat s = splats[i];
-  const TileBox b = boxes[i];
+  const TileRect b = boxes[i];
   const uint64_t dk = depth_key(s.depth);
   uint32_t slot = first_slot[i];
-  for (int ty = b.ty0; ty < b.ty1; ++ty)
-    for (int tx = b.tx0; tx < b.tx1; ++tx)
+  for (int ty = b.y0; ty < b.y1; ++ty)
+    for (int tx = b.x0; tx < b.x1; ++tx)
       if (tile_touched(s, tx, ty, sc.width, sc.height)) {
         keys[slot] = (uint64_t(uint32_t(ty * sc.tiles_x + tx)) << 32) | dk;
         values[slot] = uint32_t(i);
@@ -493,15 +443,6 @@ __global__ void gaussian_backward_kernel(ProjectionCameraT<float> cam, Scene sc,
 
 // ---- the device-pointer rasterizer ---------------------------------------------------------
 
-void check_image(const Image* image, int width, int height, int channels, const char* what) {
-  if (!image) return;
-  if (image->width != width || image->height != height || image->channels != channels ||
-      image->pixels.size() != size_t(width) * height * channels)
-    throw_internal(std::string("CUDA rasterizer backward: dL/d") + what + " is " + std::to_string(image->width) +
-                   "x" + std::to_string(image->height) + "x" + std::to_string(image->channels) + ", expected " +
-                   std::to_string(width) + "x" + std::to_string(height) + "x" + std::to_string(channels));
-}
-
 Image make_image(int width, int height, int channels) {
   Image image;
   image.width = width;
@@ -531,7 +472,7 @@ struct CudaDeviceRasterizer::Impl {
   DeviceArray<float> final_t;
   DeviceArray<uint32_t> last;
   DeviceArray<int> radii;
-  DeviceArray<TileBox> boxes;
+  DeviceArray<TileRect> boxes;
   DeviceArray<uint32_t> first_slot, counts_ext;
   DeviceArray<uint8_t> temp;
   DeviceArray<uint64_t> keys, keys_sorted;
@@ -762,10 +703,10 @@ class CudaTileRasterizer final : public Rasterizer {
     if (st->raster.width() != W || st->raster.height() != H || st->device_params.count != N ||
         st->device_params.extra_channels != E || st->device_params.sh_coeffs != K)
       throw_internal("CUDA rasterizer: backward called with a state from another forward pass");
-    check_image(output_grads.color, W, H, 3, "color");
-    check_image(output_grads.depth, W, H, 1, "depth");
-    check_image(output_grads.alpha, W, H, 1, "alpha");
-    if (E > 0) check_image(output_grads.extras, W, H, E, "extras");
+    check_gradient_image("CUDA", output_grads.color, W, H, 3, "color");
+    check_gradient_image("CUDA", output_grads.depth, W, H, 1, "depth");
+    check_gradient_image("CUDA", output_grads.alpha, W, H, 1, "alpha");
+    if (E > 0) check_gradient_image("CUDA", output_grads.extras, W, H, E, "extras");
     const size_t P = size_t(W) * H;
 
     DeviceArray<float> g_color, g_depth, g_alpha, g_extras;

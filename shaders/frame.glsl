@@ -8,5 +8,5 @@ layout(push_constant) uniform Frame {
   vec4 center_scale;  // camera centre in world space (xyz), splat scale multiplier (w)
   vec4 focal;         // fx, fy, cx, cy (pixels, from the image corner)
   vec4 limits;        // 1.3 tan(fov_x/2), 1.3 tan(fov_y/2), width, height
-  uvec4 info;         // Gaussian count, stored SH coefficients K, active degree, unused
+  uvec4 info;         // Gaussian count, stored SH coefficients K, active degree, flags (splat_probe.glsl)
 } frame;

@@ -1,12 +1,16 @@
 #version 450
 // Per Gaussian: cull, project (EWA), evaluate SH, and append a splat record and its depth
-// key. The same function as project_gaussian() + sh_to_color() + the tile/ellipse bounds of
-// engine/render/tile_rasterizer_cpu.cpp (the CPU reference, compared in tests/display).
+// key. The same function as project_gaussian() (engine/render/project.h) + sh_to_color()
+// (sh.h) + splat_footprint() (tile_bounds.h), which the CPU and CUDA rasterizers call.
+// GLSL cannot include those headers: tests/display/test_projection_pin.cpp pins this copy to
+// them through the probe (splat_probe.glsl), constants included.
 #extension GL_GOOGLE_include_directive : require
 #define COUNTERS_BINDING 8
 layout(local_size_x = 256) in;
 #include "frame.glsl"
+#include "raster_constants.glsl"
 #include "splat_record.glsl"
+#include "splat_probe.glsl"
 #include "counters.glsl"
 
 layout(std430, set = 0, binding = 0) readonly buffer Means { float means[]; };
@@ -17,9 +21,9 @@ layout(std430, set = 0, binding = 4) readonly buffer Sh { float sh[]; };
 layout(std430, set = 0, binding = 5) writeonly buffer Splats { SplatRecord splats[]; };
 layout(std430, set = 0, binding = 6) writeonly buffer Keys { uint keys[]; };
 layout(std430, set = 0, binding = 7) writeonly buffer Values { uint values[]; };
+layout(std430, set = 0, binding = 9) writeonly buffer Probe { ProbeRecord probe[]; };
 
-const int kTile = 16;
-const float kCullMargin = 0.01;
+// ---- tile_bounds.h ----------------------------------------------------------------------
 
 int floor_clamped(float v, int lo, int hi) {
   if (!(v > float(lo))) return lo;
@@ -33,6 +37,43 @@ int ceil_clamped(float v, int lo, int hi) {
   const int i = int(v);
   return float(i) < v ? i + 1 : i;
 }
+
+const int kOffImage = 1, kFaint = 2, kListed = 3;  // enum class Footprint
+struct SplatFootprint {
+  int kind;
+  ivec4 tiles;   // x0, x1, y0, y1
+  ivec4 pixels;  // col0, col1, row0, row1 (inclusive)
+  float q_max;
+};
+
+SplatFootprint splat_footprint(vec2 mean, int radius, vec3 cov, float opacity, int W, int H) {
+  SplatFootprint f;
+  f.kind = kOffImage;
+  f.pixels = ivec4(0, -1, 0, -1);
+  f.q_max = 0.0;
+  // Tiles of the open 3σ box.
+  const float r = float(radius);
+  const int tiles_x = (W + kTileSize - 1) / kTileSize, tiles_y = (H + kTileSize - 1) / kTileSize;
+  f.tiles = ivec4(floor_clamped((mean.x - r) / float(kTileSize), 0, tiles_x),
+                  ceil_clamped((mean.x + r) / float(kTileSize), 0, tiles_x),
+                  floor_clamped((mean.y - r) / float(kTileSize), 0, tiles_y),
+                  ceil_clamped((mean.y + r) / float(kTileSize), 0, tiles_y));
+  if (f.tiles.x >= f.tiles.y || f.tiles.z >= f.tiles.w) return f;
+  // Pixels where α can reach 1/255: q <= ln(255 o) (+ margin).
+  f.kind = kFaint;
+  f.q_max = log(kMinAlphaReciprocal * opacity) + kCullMargin;
+  if (!(f.q_max > 0.0)) return f;
+  const float ex = sqrt(2.0 * f.q_max * cov.x), ey = sqrt(2.0 * f.q_max * cov.z);
+  f.pixels = ivec4(ceil_clamped(mean.x - ex - 0.5, 0, W), floor_clamped(mean.x + ex - 0.5, -1, W - 1),
+                   ceil_clamped(mean.y - ey - 0.5, 0, H), floor_clamped(mean.y + ey - 0.5, -1, H - 1));
+  if (f.pixels.x > f.pixels.y || f.pixels.z > f.pixels.w) return f;
+  f.tiles = ivec4(max(f.tiles.x, f.pixels.x / kTileSize), min(f.tiles.y, f.pixels.y / kTileSize + 1),
+                  max(f.tiles.z, f.pixels.z / kTileSize), min(f.tiles.w, f.pixels.w / kTileSize + 1));
+  if (f.tiles.x < f.tiles.y && f.tiles.z < f.tiles.w) f.kind = kListed;
+  return f;
+}
+
+// ---- project.h, sh.h --------------------------------------------------------------------
 
 mat3 quat_to_rotation(vec4 q) {  // q = (w, x, y, z); columns as in project.h
   const float n2 = q.x * q.x + q.y * q.y + q.z * q.z + q.w * q.w;
@@ -90,9 +131,8 @@ vec3 sh_color(uint i, vec3 dir) {
   return max(rgb, vec3(0.0));
 }
 
-void main() {
-  const uint i = gl_GlobalInvocationID.x;
-  if (i >= frame.info.x) return;
+// Projects Gaussian i; appends it when drawn. `rec` receives what the probe reports.
+void project_splat(uint i, inout ProbeRecord rec) {
   const vec3 mean = vec3(means[i * 3], means[i * 3 + 1], means[i * 3 + 2]);
   const vec3 p = vec3(dot(frame.rot_row0.xyz, mean), dot(frame.rot_row1.xyz, mean), dot(frame.rot_row2.xyz, mean)) +
                  frame.trans_near.xyz;
@@ -112,51 +152,44 @@ void main() {
   const vec3 g0 = j0.x * frame.rot_row0.xyz + j0.y * frame.rot_row1.xyz + j0.z * frame.rot_row2.xyz;
   const vec3 g1 = j1.x * frame.rot_row0.xyz + j1.y * frame.rot_row1.xyz + j1.z * frame.rot_row2.xyz;
   const vec3 s0 = sigma * g0, s1 = sigma * g1;
-  const float ca = dot(g0, s0) + 0.3, cb = dot(g0, s1), cc = dot(g1, s1) + 0.3;
+  const float ca = dot(g0, s0) + kCovarianceBlur, cb = dot(g0, s1), cc = dot(g1, s1) + kCovarianceBlur;
   const float det = ca * cc - cb * cb;
+  rec.cov.xyz = vec3(ca, cb, cc);
   if (!(det > 0.0)) return;
   const float inv_det = 1.0 / det;
   const vec3 conic = vec3(cc * inv_det, -cb * inv_det, ca * inv_det);
   const vec2 mean2d = vec2(fx * p.x / p.z + cx, fy * p.y / p.z + cy);
+  rec.mean.xyz = vec3(mean2d, p.z);
+  rec.conic.xyz = conic;
   if (any(isinf(mean2d)) || any(isnan(mean2d)) || any(isinf(conic)) || any(isnan(conic))) return;
 
-  // Radius ceil(3 sqrt(λmax)) (INRIA's floor of 0.1 under the discriminant).
+  // Radius ceil(3 sqrt(λmax)) (INRIA's floor of 0.1 under the discriminant), capped at 2^24.
   const float mid = 0.5 * (ca + cc);
   const float lambda = mid + sqrt(max(0.1, mid * mid - det));
   const float r3 = 3.0 * sqrt(lambda);
-  const float radius = r3 < 16777216.0 ? ceil(r3) : 16777216.0;
+  const int radius = r3 < 16777216.0 ? int(ceil(r3)) : 16777216;
+  rec.status.y = radius;
 
-  // Tiles of the open 3σ box, as the CPU bins them.
-  const int W = int(frame.limits.z), H = int(frame.limits.w);
-  const int tiles_x = (W + kTile - 1) / kTile, tiles_y = (H + kTile - 1) / kTile;
-  int tx0 = floor_clamped((mean2d.x - radius) / float(kTile), 0, tiles_x);
-  int tx1 = ceil_clamped((mean2d.x + radius) / float(kTile), 0, tiles_x);
-  int ty0 = floor_clamped((mean2d.y - radius) / float(kTile), 0, tiles_y);
-  int ty1 = ceil_clamped((mean2d.y + radius) / float(kTile), 0, tiles_y);
-  if (tx0 >= tx1 || ty0 >= ty1) return;
-
-  // Pixels where α can reach 1/255: q <= ln(255 o) (+ margin).
+  // The tiles and pixels the CPU rasterizer lets the Gaussian colour.
   const float opacity = 1.0 / (1.0 + exp(-opacities[i]));
-  const float q_max = log(255.0 * opacity) + kCullMargin;
-  if (!(q_max > 0.0)) return;
-  const float ex = sqrt(2.0 * q_max * ca), ey = sqrt(2.0 * q_max * cc);
-  const int col0 = ceil_clamped(mean2d.x - ex - 0.5, 0, W);
-  const int col1 = floor_clamped(mean2d.x + ex - 0.5, -1, W - 1);
-  const int row0 = ceil_clamped(mean2d.y - ey - 0.5, 0, H);
-  const int row1 = floor_clamped(mean2d.y + ey - 0.5, -1, H - 1);
-  if (col0 > col1 || row0 > row1) return;
-  tx0 = max(tx0, col0 / kTile);
-  tx1 = min(tx1, col1 / kTile + 1);
-  ty0 = max(ty0, row0 / kTile);
-  ty1 = min(ty1, row1 / kTile + 1);
-  if (tx0 >= tx1 || ty0 >= ty1) return;
-  // The quad: the ellipse's pixel box within the kept tiles.
-  const vec4 rect = vec4(max(col0, tx0 * kTile), max(row0, ty0 * kTile), min(col1 + 1, tx1 * kTile),
-                         min(row1 + 1, ty1 * kTile));
+  rec.cov.w = opacity;
+  const int W = int(frame.limits.z), H = int(frame.limits.w);
+  const SplatFootprint f = splat_footprint(mean2d, radius, vec3(ca, cb, cc), opacity, W, H);
+  rec.status.x = f.kind;
+  rec.tiles = f.tiles;
+  rec.pixels = f.pixels;
+  rec.mean.w = f.q_max;
+  if (f.kind != kListed) return;
+  // The quad: the ellipse's pixel box within the kept tiles (footprint_pixels()).
+  const ivec4 box = ivec4(max(f.pixels.x, f.tiles.x * kTileSize), min(f.pixels.y + 1, f.tiles.y * kTileSize),
+                          max(f.pixels.z, f.tiles.z * kTileSize), min(f.pixels.w + 1, f.tiles.w * kTileSize));
+  rec.rect = box;
+  const vec4 rect = vec4(box.x, box.z, box.y, box.w);  // x0, y0, x1, y1
 
   // A quad along the ellipse's axes (semi-axes sqrt(2 q_max λ), + half a pixel) covers far
   // fewer pixels than the rectangle for thin, tilted splats; the fragment shader still
   // discards pixels outside `rect`, so either quad colours exactly the same pixels.
+  const float q_max = f.q_max;
   const float disc = sqrt(max(mid * mid - det, 0.0));
   const float l1 = mid + disc, l2 = max(mid - disc, 0.0);
   vec2 axis = abs(cb) > 1e-12 * mid ? vec2(cb, l1 - ca) : (ca >= cc ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
@@ -167,10 +200,36 @@ void main() {
 
   const vec3 rgb = sh_color(i, mean - frame.center_scale.xyz);
   const uint slot = atomicAdd(counters.visible, 1);
+  rec.status.z = int(slot);
   splats[slot].mean_conic_a = vec4(mean2d, conic.x, conic.y);
   splats[slot].conic_c_major = vec4(conic.z, opacity, axis * major);
   splats[slot].color_minor = vec4(rgb, oriented ? minor : -1.0);
   splats[slot].rect = rect;
   keys[slot] = floatBitsToUint(p.z);  // p.z > near > 0: the bits order like the values
   values[slot] = slot;
+}
+
+void main() {
+  const uint i = gl_GlobalInvocationID.x;
+  const bool probing = (frame.info.w & kProbeBit) != 0u;
+  if (probing && i == 0u) {  // the constants, for the test to compare with the C++ ones
+    probe[0].status = ivec4(kTileSize, 0, 0, 0);
+    probe[0].tiles = ivec4(0);
+    probe[0].pixels = ivec4(0);
+    probe[0].rect = ivec4(0);
+    probe[0].mean = vec4(kCullMargin, kMinAlphaReciprocal, kMinAlpha, kMaxAlpha);
+    probe[0].cov = vec4(kFarExponent, kCovarianceBlur, frame.limits.x, frame.limits.y);
+    probe[0].conic = vec4(0.0);
+  }
+  if (i >= frame.info.x) return;
+  ProbeRecord rec;
+  rec.status = ivec4(0, 0, -1, 0);
+  rec.tiles = ivec4(0);
+  rec.pixels = ivec4(0, -1, 0, -1);
+  rec.rect = ivec4(0);
+  rec.mean = vec4(0.0);
+  rec.cov = vec4(0.0);
+  rec.conic = vec4(0.0);
+  project_splat(i, rec);
+  if (probing) probe[1 + i] = rec;
 }

@@ -5,13 +5,13 @@
 #include <cstring>
 
 #include "engine/core/error.h"
+#include "engine/render/project.h"
+#include "engine/render/sh.h"
 
 namespace sp {
 
-namespace {
-
 // Push constants of project.comp and splat.vert (shaders/frame.glsl), 128 bytes.
-struct FrameConstants {
+struct SplatPipeline::FrameConstants {
   float rot_row[3][4];
   float trans_near[4];
   float center_scale[4];
@@ -19,10 +19,21 @@ struct FrameConstants {
   float limits[4];
   uint32_t info[4];
 };
-static_assert(sizeof(FrameConstants) == 128);
+
+namespace {
 
 constexpr uint32_t kProjectGroup = 256;
 constexpr VkDeviceSize kSplatRecordBytes = 64;
+constexpr uint32_t kBindings = 10;  // means, log_scales, rotations, opacities, sh, splats, keys, values, counters, probe
+// frame.info.w (shaders/splat_probe.glsl)
+constexpr uint32_t kProbeBit = 1, kDepthBit = 2;
+static_assert(sizeof(SplatProbe) == 112, "splat_probe.glsl's ProbeRecord");
+
+int stored_sh_degree(int coeffs) {
+  int d = 0;
+  while (d < 3 && sh_coeff_count(d + 1) <= coeffs) ++d;
+  return d;
+}
 
 // The float target must blend; 32-bit float is exact enough for ≥ 40 dB, 16-bit is the fallback.
 VkFormat pick_target_format(VkPhysicalDevice pd) {
@@ -55,9 +66,8 @@ void SplatTarget::reset() {
 SplatPipeline::SplatPipeline(VulkanDevice::Impl& dev) : dev_(dev) {
   VkDevice d = dev.device;
   format_ = pick_target_format(dev.physical);
-  // Bindings: means, log_scales, rotations, opacities, sh, splats, keys, values, counters.
-  set_layout_ = make_storage_set_layout(d, 9, VK_SHADER_STAGE_COMPUTE_BIT | VK_SHADER_STAGE_VERTEX_BIT);
-  pool_ = make_descriptor_sets(d, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 9, {&set_layout_, 1}, &set_);
+  set_layout_ = make_storage_set_layout(d, kBindings, VK_SHADER_STAGE_COMPUTE_BIT | VK_SHADER_STAGE_VERTEX_BIT);
+  pool_ = make_descriptor_sets(d, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kBindings, {&set_layout_, 1}, &set_);
   project_ = make_compute_pipeline(d, ShaderId::Project, set_layout_, sizeof(FrameConstants));
   sort_ = std::make_unique<RadixSort>(dev);
 
@@ -126,36 +136,46 @@ SplatPipeline::~SplatPipeline() {
 }
 
 void SplatPipeline::set_model(const GaussianModel& model) {
-  const size_t n = model.size();
+  model.validate("model");
+  set_params(params_of(model));
+}
+
+void SplatPipeline::set_params(const GaussianParams& p) {
+  const size_t n = p.count;
   const uint64_t max_count = uint64_t(std::min<uint32_t>(dev_.properties.limits.maxComputeWorkGroupCount[0], 1u << 20)) *
                              kProjectGroup;
   if (n > max_count)
     throw_bad_input("model", std::to_string(n) + " Gaussians; the Vulkan renderer takes at most " +
                                  std::to_string(max_count));
-  model.validate("model");
+  if (p.sh_coeffs < 1) throw_internal("SplatPipeline: sh_coeffs must be at least 1");
+  if (n > 0 && !(p.means && p.log_scales && p.rotations && p.opacities && p.sh))
+    throw_internal("SplatPipeline: Gaussian parameter arrays missing");
   vkDeviceWaitIdle(dev_.device);
+  const bool same_shape = splats_ && n == count_ && p.sh_coeffs == sh_coeffs_;
   const VkBufferUsageFlags in = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-  auto upload = [&](GpuBuffer& b, const std::vector<float>& v) {
-    b = make_buffer(dev_, VkDeviceSize(v.size()) * 4, in, false);
-    upload_buffer(dev_, b, v.data(), VkDeviceSize(v.size()) * 4);
+  auto upload = [&](GpuBuffer& b, const float* v, size_t floats) {
+    if (!same_shape) b = make_buffer(dev_, VkDeviceSize(floats) * 4, in, false);
+    upload_buffer(dev_, b, v, VkDeviceSize(floats) * 4);
   };
-  upload(means_, model.means);
-  upload(log_scales_, model.log_scales);
-  upload(rotations_, model.rotations);
-  upload(opacities_, model.opacities);
-  upload(sh_, model.sh);
+  upload(means_, p.means, n * 3);
+  upload(log_scales_, p.log_scales, n * 3);
+  upload(rotations_, p.rotations, n * 4);
+  upload(opacities_, p.opacities, n);
+  upload(sh_, p.sh, n * size_t(p.sh_coeffs) * 3);
+  count_ = n;
+  sh_coeffs_ = p.sh_coeffs;
+  sh_degree_ = stored_sh_degree(p.sh_coeffs);
+  if (same_shape) return;  // the work buffers and descriptors stay
   const VkBufferUsageFlags work =
       VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   splats_ = make_buffer(dev_, VkDeviceSize(n) * kSplatRecordBytes, work, false);
   keys_ = make_buffer(dev_, VkDeviceSize(n) * 4, work, false);
   values_ = make_buffer(dev_, VkDeviceSize(n) * 4, work, false);
   counters_ = make_buffer(dev_, 64, work | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT, false);
-  write_storage_buffers(dev_.device, set_,
-                        {&means_, &log_scales_, &rotations_, &opacities_, &sh_, &splats_, &keys_, &values_, &counters_});
+  probe_ = make_buffer(dev_, sizeof(SplatProbe), work, false);  // never written unless probing
+  write_storage_buffers(dev_.device, set_, {&means_, &log_scales_, &rotations_, &opacities_, &sh_, &splats_, &keys_,
+                                            &values_, &counters_, &probe_});
   sort_->bind(keys_, values_, counters_, uint32_t(n));
-  count_ = n;
-  sh_degree_ = model.sh_degree;
-  sh_coeffs_ = model.sh_coeffs();
 }
 
 void SplatPipeline::make_target(SplatTarget& t, int width, int height) {
@@ -176,31 +196,35 @@ void SplatPipeline::make_target(SplatTarget& t, int width, int height) {
   t.height = height;
 }
 
-void SplatPipeline::record(VkCommandBuffer cmd, const SplatTarget& target, const Camera& camera,
-                           const SplatSettings& settings) {
-  if (camera.width != target.width || camera.height != target.height)
-    throw_internal("SplatPipeline: the camera and the target differ in size");
+SplatPipeline::FrameConstants SplatPipeline::frame_constants(const Camera& camera, const SplatSettings& settings,
+                                                             uint32_t flags) const {
+  // The camera as project.h sees it (one definition of the centre and the 1.3 tan(fov/2) clamp).
+  const ProjectionCameraT<float> pc = projection_camera<float>(camera, settings.near_plane);
+  static_assert(sizeof(FrameConstants) == 128);
   FrameConstants fc{};
   for (int r = 0; r < 3; ++r) {
-    for (int c = 0; c < 3; ++c) fc.rot_row[r][c] = camera.R[c][r];
-    fc.trans_near[r] = camera.t[r];
+    for (int c = 0; c < 3; ++c) fc.rot_row[r][c] = pc.R[c][r];
+    fc.trans_near[r] = pc.t[r];
   }
-  fc.trans_near[3] = settings.near_plane;
-  const glm::vec3 center = -(glm::transpose(camera.R) * camera.t);  // as projection_camera() computes it
-  for (int c = 0; c < 3; ++c) fc.center_scale[c] = center[c];
+  fc.trans_near[3] = pc.near_plane;
+  for (int c = 0; c < 3; ++c) fc.center_scale[c] = pc.center[c];
   fc.center_scale[3] = settings.splat_scale;
-  fc.focal[0] = camera.fx;
-  fc.focal[1] = camera.fy;
-  fc.focal[2] = camera.cx;
-  fc.focal[3] = camera.cy;
-  fc.limits[0] = 1.3f * 0.5f * float(camera.width) / camera.fx;
-  fc.limits[1] = 1.3f * 0.5f * float(camera.height) / camera.fy;
+  fc.focal[0] = pc.fx;
+  fc.focal[1] = pc.fy;
+  fc.focal[2] = pc.cx;
+  fc.focal[3] = pc.cy;
+  fc.limits[0] = pc.lim_x;
+  fc.limits[1] = pc.lim_y;
   fc.limits[2] = float(camera.width);
   fc.limits[3] = float(camera.height);
   fc.info[0] = uint32_t(count_);
   fc.info[1] = uint32_t(sh_coeffs_);
   fc.info[2] = uint32_t(std::clamp(settings.sh_degree, 0, sh_degree_));
+  fc.info[3] = flags;
+  return fc;
+}
 
+void SplatPipeline::record_project(VkCommandBuffer cmd, const FrameConstants& fc) {
   // The previous frame's readers of the work buffers are done before they are rewritten.
   buffer_barrier(cmd,
                  VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | VK_PIPELINE_STAGE_VERTEX_SHADER_BIT |
@@ -216,14 +240,14 @@ void SplatPipeline::record(VkCommandBuffer cmd, const SplatTarget& target, const
   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, project_.pipeline);
   vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, project_.layout, 0, 1, &set_, 0, nullptr);
   vkCmdPushConstants(cmd, project_.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof fc, &fc);
-  vkCmdDispatch(cmd, uint32_t((count_ + kProjectGroup - 1) / kProjectGroup), 1, 1);
+  // At least one group: with the probe on, invocation 0 writes the constants record.
+  vkCmdDispatch(cmd, uint32_t(std::max<size_t>((count_ + kProjectGroup - 1) / kProjectGroup, 1)), 1, 1);
   buffer_barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                  VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
   if (timestamps_) vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, timestamps_, 1);
-  sort_->record_prepare(cmd);
-  sort_->record_sort(cmd);
-  if (timestamps_) vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, timestamps_, 2);
+}
 
+void SplatPipeline::record_draw(VkCommandBuffer cmd, const SplatTarget& target, const FrameConstants& fc) {
   VkClearValue clear{};
   VkRenderPassBeginInfo rb{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO};
   rb.renderPass = render_pass_;
@@ -241,7 +265,59 @@ void SplatPipeline::record(VkCommandBuffer cmd, const SplatTarget& target, const
   vkCmdPushConstants(cmd, draw_layout_, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof fc, &fc);
   vkCmdDrawIndirect(cmd, counters_.buffer, 16, 1, 16);  // counters[4..7]
   vkCmdEndRenderPass(cmd);
+}
+
+void SplatPipeline::record(VkCommandBuffer cmd, const SplatTarget& target, const Camera& camera,
+                           const SplatSettings& settings) {
+  if (camera.width != target.width || camera.height != target.height)
+    throw_internal("SplatPipeline: the camera and the target differ in size");
+  const FrameConstants fc = frame_constants(camera, settings, 0);
+  record_project(cmd, fc);
+  sort_->record_prepare(cmd);
+  sort_->record_sort(cmd);
+  if (timestamps_) vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, timestamps_, 2);
+  record_draw(cmd, target, fc);
   if (timestamps_) vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, timestamps_, 3);
+}
+
+void SplatPipeline::record_depth(VkCommandBuffer cmd, const SplatTarget& target, const Camera& camera,
+                                 const SplatSettings& settings) {
+  if (camera.width != target.width || camera.height != target.height)
+    throw_internal("SplatPipeline: the camera and the depth target differ in size");
+  record_draw(cmd, target, frame_constants(camera, settings, kDepthBit));
+}
+
+std::vector<SplatProbe> SplatPipeline::probe(const Camera& camera, const SplatSettings& settings,
+                                             SplatProbeConstants* constants) {
+  const VkDeviceSize bytes = VkDeviceSize(count_ + 1) * sizeof(SplatProbe);
+  vkDeviceWaitIdle(dev_.device);
+  GpuBuffer placeholder = std::move(probe_);
+  probe_ = make_buffer(dev_, bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT, false);
+  auto bind = [&] {
+    write_storage_buffers(dev_.device, set_, {&means_, &log_scales_, &rotations_, &opacities_, &sh_, &splats_, &keys_,
+                                              &values_, &counters_, &probe_});
+  };
+  bind();
+  const FrameConstants fc = frame_constants(camera, settings, kProbeBit);
+  dev_.submit_and_wait([&](VkCommandBuffer cmd) { record_project(cmd, fc); });
+  std::vector<SplatProbe> all(count_ + 1);
+  download_buffer(dev_, probe_, all.data(), bytes);
+  probe_ = std::move(placeholder);
+  bind();
+  if (constants) {
+    const SplatProbe& c = all[0];
+    constants->tile_size = c.status;
+    constants->cull_margin = c.mean[0];
+    constants->min_alpha_reciprocal = c.mean[1];
+    constants->min_alpha = c.depth;
+    constants->max_alpha = c.q_max;
+    constants->far_exponent = c.cov[0];
+    constants->covariance_blur = c.cov[1];
+    constants->lim_x = c.cov[2];
+    constants->lim_y = c.opacity;
+  }
+  all.erase(all.begin());
+  return all;
 }
 
 SplatPipeline::StageTimes SplatPipeline::stage_times() {

@@ -5,11 +5,16 @@
 //   splats) → prepare_indirect.comp → radix sort by depth → instanced quads, front to back,
 //   "under" blending into a float target (rgb = Σ c α T, a = 1 − T), drawn indirectly.
 // The background is composited afterwards (composite.frag in the viewer, on the CPU headless).
+// Extra passes for the headless renderer: a second draw with depth as the colour (depth
+// output) and, for tests, the projection pass alone with its probe (splat_probe.glsl).
 #include <memory>
+#include <vector>
 
 #include "engine/core/camera.h"
 #include "engine/display/radix_sort_vk.h"
-#include "engine/scene/gaussian_model.h"
+#include "engine/display/splat_renderer.h"  // SplatProbe
+#include "engine/model/gaussian_model.h"
+#include "engine/render/rasterizer.h"
 
 namespace sp {
 
@@ -38,8 +43,11 @@ class SplatPipeline {
   SplatPipeline(const SplatPipeline&) = delete;
   SplatPipeline& operator=(const SplatPipeline&) = delete;
 
-  // Uploads the Gaussians (waits). BadInput beyond the dispatch limit.
+  // Uploads the Gaussians (waits). BadInput beyond the dispatch limit or (set_model) for
+  // NaN/Inf or mis-sized arrays. set_params copies from the host arrays of the view (extras
+  // ignored); buffers are reused while the count and SH size stay the same.
   void set_model(const GaussianModel& model);
+  void set_params(const GaussianParams& params);
   size_t size() const { return count_; }
   int model_sh_degree() const { return sh_degree_; }
 
@@ -50,6 +58,13 @@ class SplatPipeline {
   // Records a whole frame into `target`, which must have the camera's size. The target ends
   // in VK_IMAGE_LAYOUT_GENERAL, its writes visible to transfer and fragment-shader reads.
   void record(VkCommandBuffer cmd, const SplatTarget& target, const Camera& camera, const SplatSettings& settings);
+  // After record() in the same command buffer: draws the same sorted splats again into
+  // `target` (same size) with view-space depth as the red colour, so its red channel holds
+  // Σ z α T and its alpha 1 − T.
+  void record_depth(VkCommandBuffer cmd, const SplatTarget& target, const Camera& camera, const SplatSettings& settings);
+  // Test hook: runs the projection pass alone with the probe on and returns what it computed
+  // for every Gaussian (and the shader's constants). Waits.
+  std::vector<SplatProbe> probe(const Camera& camera, const SplatSettings& settings, SplatProbeConstants* constants);
   // The last frame's visible splat count (reads 4 bytes back; call after the frame finished).
   uint32_t visible_count();
   // For a render loop: record a copy of the count into a mapped buffer at the end of a frame,
@@ -64,6 +79,11 @@ class SplatPipeline {
   StageTimes stage_times();
 
  private:
+  struct FrameConstants;
+  FrameConstants frame_constants(const Camera& camera, const SplatSettings& settings, uint32_t flags) const;
+  void record_project(VkCommandBuffer cmd, const FrameConstants& fc);
+  void record_draw(VkCommandBuffer cmd, const SplatTarget& target, const FrameConstants& fc);
+
   VulkanDevice::Impl& dev_;
   VkFormat format_ = VK_FORMAT_R32G32B32A32_SFLOAT;
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
@@ -75,6 +95,7 @@ class SplatPipeline {
   VkRenderPass render_pass_ = VK_NULL_HANDLE;
   std::unique_ptr<RadixSort> sort_;
   GpuBuffer means_, log_scales_, rotations_, opacities_, sh_, splats_, keys_, values_, counters_, readback_;
+  GpuBuffer probe_;  // binding 9: a placeholder, or 1 + count records while probe() runs
   VkQueryPool timestamps_ = VK_NULL_HANDLE;  // 4 per frame: start, projected, sorted, drawn
   size_t count_ = 0;
   int sh_degree_ = 0, sh_coeffs_ = 1;

@@ -35,6 +35,11 @@
 
 namespace sp {
 
+// Σ2D's low-pass filter (INRIA): kCovarianceBlur is added to its diagonal, in pixels².
+inline constexpr double kCovarianceBlur = 0.3;
+// x/z and y/z are clamped inside J to ±kFrustumClamp tan(fov/2).
+inline constexpr double kFrustumClamp = 1.3;
+
 template <class T>
 using Vec2T = glm::vec<2, T, glm::defaultp>;
 template <class T>
@@ -70,8 +75,8 @@ ProjectionCameraT<T> projection_camera(const Camera& camera, float near_plane) {
   c.fy = T(camera.fy);
   c.cx = T(camera.cx);
   c.cy = T(camera.cy);
-  c.lim_x = T(1.3) * T(0.5) * T(camera.width) / c.fx;
-  c.lim_y = T(1.3) * T(0.5) * T(camera.height) / c.fy;
+  c.lim_x = T(kFrustumClamp) * T(0.5) * T(camera.width) / c.fx;
+  c.lim_y = T(kFrustumClamp) * T(0.5) * T(camera.height) / c.fy;
   c.near_plane = T(near_plane);
   c.width = camera.width;
   c.height = camera.height;
@@ -188,7 +193,7 @@ template <class T>
 SP_HD Sym2T<T> project_covariance(const ProjectionCameraT<T>& cam, const Vec3T<T>& p_cam, const Mat3T<T>& sigma) {
   const EwaRowsT<T> e = ewa_rows(cam, p_cam);
   const Vec3T<T> s0 = sigma * e.g0, s1 = sigma * e.g1;
-  return {glm::dot(e.g0, s0) + T(0.3), glm::dot(e.g0, s1), glm::dot(e.g1, s1) + T(0.3)};
+  return {glm::dot(e.g0, s0) + T(kCovarianceBlur), glm::dot(e.g0, s1), glm::dot(e.g1, s1) + T(kCovarianceBlur)};
 }
 
 // Accumulates dL/dp_cam into dp_cam and writes dL/dΣ into dsigma, from dL/dΣ2D.

@@ -33,4 +33,14 @@ void check_render_inputs(const char* backend, const Camera& camera, size_t count
   if (count >= max_count) throw_internal(who + "too many Gaussians");
 }
 
+void check_gradient_image(const char* backend, const Image* image, int width, int height, int channels,
+                          const char* what) {
+  if (!image) return;
+  if (image->width != width || image->height != height || image->channels != channels ||
+      image->pixels.size() != size_t(width) * height * channels)
+    throw_internal(std::string(backend) + " rasterizer backward: dL/d" + what + " is " + std::to_string(image->width) +
+                   "x" + std::to_string(image->height) + "x" + std::to_string(image->channels) + ", expected " +
+                   std::to_string(width) + "x" + std::to_string(height) + "x" + std::to_string(channels));
+}
+
 }  // namespace sp

@@ -1,6 +1,10 @@
 #pragma once
-// The rasterizer contract every backend implements (CPU reference here, CUDA in cuda/,
-// Vulkan in display/). See docs/rasterizer.md for the pipeline it computes.
+// The rasterizer contract. Backends: the CPU reference (make_cpu_rasterizer(), below) and
+// CUDA (make_cuda_rasterizer(), cuda/cuda_rasterizer.h) implement all of it; the Vulkan
+// renderer (make_vulkan_rasterizer(), engine/display/vulkan_rasterizer.h) implements forward
+// only: colour, alpha and depth, no extras and no radii, and its backward throws. Every
+// backend's tile and ellipse bounds come from tile_bounds.h (the GLSL copy is pinned to it
+// by tests/display/test_projection_pin.cpp). See docs/rasterizer.md for the pipeline.
 //
 // forward: project the Gaussians (EWA splatting, INRIA conventions), bin them into 16x16
 // tiles, sort by depth, and alpha-blend front to back:
@@ -18,7 +22,7 @@
 
 #include "engine/core/camera.h"
 #include "engine/core/image.h"
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp {
 
@@ -98,6 +102,11 @@ void check_render_inputs(const char* backend, const Camera& camera, const Gaussi
                       params.means && params.log_scales && params.rotations && params.opacities && params.sh,
                       params.extras != nullptr, max_count);
 }
+
+// Every backend's backward() checks each dL/d(output) image with this: null passes; else an
+// internal error naming `backend` unless it is width x height x channels.
+void check_gradient_image(const char* backend, const Image* image, int width, int height, int channels,
+                          const char* what);
 
 // The multi-threaded CPU tile rasterizer (engine/render/tile_rasterizer_cpu.cpp).
 std::unique_ptr<Rasterizer> make_cpu_rasterizer();

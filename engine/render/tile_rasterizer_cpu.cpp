@@ -22,9 +22,6 @@ namespace sp {
 namespace {
 
 constexpr int kTilePixels = kTileSize * kTileSize;
-// Added to the α-threshold exponent ln(255 o) when culling tiles and rows, so that rounding
-// in q and exp can never cull a pixel the blending test would accept (1% in α).
-constexpr double kCullMargin = 0.01;
 // Per tile entry gradient slots: colour (3), depth, opacity, mean2d (2), conic (3), then extras.
 constexpr int kEntrySlots = 10;
 // Below these amounts of work a parallel region costs more than it saves (fork/join, and much
@@ -166,7 +163,7 @@ SP_LANES_INLINE V splat_exponent(const RowQuadratic<T>& rq, const V& dx) {
 // the (slow) denormal range.
 template <class T, class V>
 SP_LANES_INLINE void splat_alpha(const SplatT<T>& s, const V& q, V& G, V& oG, V& alpha) {
-  const V far = broadcast<V>(T(30));
+  const V far = broadcast<V>(BlendConstants<T>::kFarExponent);
   if constexpr (kFloatLanes<V>) {
     const V x = -q, lo = broadcast<V>(T(-31));
     G = q > far ? V{} : exp_poly(x < lo ? lo : x);
@@ -183,46 +180,11 @@ inline T sigmoid(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
 
-// floor(v) and ceil(v) clamped into [lo, hi], by integer conversion (std::floor and
-// std::ceil are library calls on the baseline x86-64 ISA). NaN gives lo.
+// The exact ellipse / tile test of tile_bounds.h on a splat record.
 template <class T>
-inline int floor_clamped(T v, int lo, int hi) {
-  if (!(v > T(lo))) return lo;
-  if (v >= T(hi)) return hi;
-  const int i = int(v);  // v in (lo, hi): truncation, then one step down for negatives
-  return T(i) > v ? i - 1 : i;
+EllipseTileTestT<T> ellipse_tile_test(const SplatT<T>& s) {
+  return EllipseTileTestT<T>(s.mean_x, s.mean_y, s.conic_a, s.conic_b, s.conic_c, s.q_max);
 }
-template <class T>
-inline int ceil_clamped(T v, int lo, int hi) {
-  if (!(v > T(lo))) return lo;
-  if (v >= T(hi)) return hi;
-  const int i = int(v);
-  return T(i) < v ? i + 1 : i;
-}
-
-// Whether some pixel centre of a tile (inside the image) has q = ½ dᵀ C d <= q_max, d the
-// offset from the mean. Exact for a positive definite C: unless the box of pixel centres
-// holds the mean, the minimum of q over it lies on an edge, where it is the clamped
-// minimizer of a 1D quadratic.
-template <class T>
-struct EllipseTileTest {
-  explicit EllipseTileTest(const SplatT<T>& s)
-      : s(s), b_over_a(s.conic_b / s.conic_a), b_over_c(s.conic_b / s.conic_c) {}
-  bool operator()(int tx, int ty, int width, int height) const {
-    const T x0 = T(tx * kTileSize) + T(0.5) - s.mean_x;
-    const T x1 = T(std::min((tx + 1) * kTileSize, width)) - T(0.5) - s.mean_x;
-    const T y0 = T(ty * kTileSize) + T(0.5) - s.mean_y;
-    const T y1 = T(std::min((ty + 1) * kTileSize, height)) - T(0.5) - s.mean_y;
-    if (x0 <= T(0) && x1 >= T(0) && y0 <= T(0) && y1 >= T(0)) return true;
-    auto q = [&](T dx, T dy) { return T(0.5) * (s.conic_a * dx * dx + s.conic_c * dy * dy) + s.conic_b * dx * dy; };
-    T best = std::numeric_limits<T>::infinity();
-    for (const T dx : {x0, x1}) best = std::min(best, q(dx, std::clamp(-b_over_c * dx, y0, y1)));
-    for (const T dy : {y0, y1}) best = std::min(best, q(std::clamp(-b_over_a * dy, x0, x1), dy));
-    return best <= s.q_max;
-  }
-  const SplatT<T>& s;
-  T b_over_a, b_over_c;
-};
 
 // Order-preserving 32-bit key of a float depth (ties keep the index order in a stable sort).
 inline uint32_t depth_key(float z) {
@@ -640,16 +602,13 @@ void TileRasterizerT<T>::forward(const Camera& camera, const GaussianParamsT<T>&
       pg.mean2d.x += mean2d_offsets[i * 2];
       pg.mean2d.y += mean2d_offsets[i * 2 + 1];
     }
-    const T mx = pg.mean2d.x, my = pg.mean2d.y, r = T(pg.radius);
-    // Tiles meeting the open 3σ box (mean ± radius); none: culled, radius 0 (INRIA).
-    int tx0 = floor_clamped((mx - r) / T(kTileSize), 0, tiles_x);
-    int tx1 = ceil_clamped((mx + r) / T(kTileSize), 0, tiles_x);
-    int ty0 = floor_clamped((my - r) / T(kTileSize), 0, tiles_y);
-    int ty1 = ceil_clamped((my + r) / T(kTileSize), 0, tiles_y);
-    if (tx0 >= tx1 || ty0 >= ty1) continue;
+    // Tiles of the 3σ box ∩ the α >= 1/255 ellipse's box (tile_bounds.h). Off the image:
+    // culled, radius 0 (INRIA); faint: radius and colour kept, no tile entries.
+    const T opacity = sigmoid(params.opacities[i]);
+    const SplatFootprintT<T> fp = splat_footprint(pg.mean2d, pg.radius, pg.cov2d, opacity, W, H);
+    if (fp.kind == Footprint::OffImage) continue;
     out.radii[i] = pg.radius;
 
-    const T opacity = sigmoid(params.opacities[i]);
     const Vec3T<T> dir = Vec3T<T>(params.means[i * 3], params.means[i * 3 + 1], params.means[i * 3 + 2]) - cam.center;
     bool clamped[3];
     const Vec3T<T> rgb = sh_to_color(degree, params.sh + i * size_t(K) * 3, dir, clamped);
@@ -657,31 +616,16 @@ void TileRasterizerT<T>::forward(const Camera& camera, const GaussianParamsT<T>&
       st.colors[i * 3 + c] = rgb[c];
       st.clamped[i * 3 + c] = clamped[c] ? 1 : 0;
     }
-
-    // Where α = o e^−q can reach 1/255: q <= ln(255 o). Its ellipse's bounding box (half
-    // extents sqrt(2 q_max Σ2D_xx), sqrt(2 q_max Σ2D_yy)) narrows rows and tiles.
-    const T q_max = std::log(T(255) * opacity) + T(kCullMargin);
-    if (!(q_max > T(0))) continue;
-    const T ex = std::sqrt(T(2) * q_max * pg.cov2d.a), ey = std::sqrt(T(2) * q_max * pg.cov2d.c);
-    const int col0 = ceil_clamped(mx - ex - T(0.5), 0, W);
-    const int col1 = floor_clamped(mx + ex - T(0.5), -1, W - 1);
-    const int row0 = ceil_clamped(my - ey - T(0.5), 0, H);
-    const int row1 = floor_clamped(my + ey - T(0.5), -1, H - 1);
-    if (col0 > col1 || row0 > row1) continue;
-    tx0 = std::max(tx0, col0 / kTileSize);
-    tx1 = std::min(tx1, col1 / kTileSize + 1);
-    ty0 = std::max(ty0, row0 / kTileSize);
-    ty1 = std::min(ty1, row1 / kTileSize + 1);
-    if (tx0 >= tx1 || ty0 >= ty1) continue;
+    if (fp.kind != Footprint::Listed) continue;
 
     SplatT<T>& s = st.splats[i];
-    s = {mx, my, pg.conic.a, pg.conic.b, pg.conic.c, opacity, pg.depth, q_max, row0, row1};
+    s = {pg.mean2d.x, pg.mean2d.y, pg.conic.a, pg.conic.b, pg.conic.c, opacity, pg.depth, fp.q_max, fp.row0, fp.row1};
     const int thread = omp_get_thread_num();
     std::vector<uint32_t>& mine = thread_tiles_[size_t(thread)].tiles;
     const size_t first = mine.size();
-    const EllipseTileTest<T> touches(s);
-    for (int ty = ty0; ty < ty1; ++ty)
-      for (int tx = tx0; tx < tx1; ++tx)
+    const EllipseTileTestT<T> touches = ellipse_tile_test(s);
+    for (int ty = fp.tiles.y0; ty < fp.tiles.y1; ++ty)
+      for (int tx = fp.tiles.x0; tx < fp.tiles.x1; ++tx)
         if (touches(tx, ty, W, H)) mine.push_back(uint32_t(ty * tiles_x + tx));
     tile_count_[i] = uint32_t(mine.size() - first);
     tile_source_[i] = {uint32_t(thread), first};
@@ -836,15 +780,6 @@ struct CpuRenderState final : RenderState {
   TileRenderStateT<float> tiles;
 };
 
-void check_image(const Image* image, int width, int height, int channels, const char* what) {
-  if (!image) return;
-  if (image->width != width || image->height != height || image->channels != channels ||
-      image->pixels.size() != size_t(width) * height * channels)
-    throw_internal(std::string("CPU rasterizer backward: dL/d") + what + " is " + std::to_string(image->width) +
-                   "x" + std::to_string(image->height) + "x" + std::to_string(image->channels) + ", expected " +
-                   std::to_string(width) + "x" + std::to_string(height) + "x" + std::to_string(channels));
-}
-
 Image wrap(std::vector<float>&& pixels, int width, int height, int channels) {
   Image image;
   image.width = width;
@@ -880,10 +815,10 @@ class CpuTileRasterizer final : public Rasterizer {
     const auto* state = dynamic_cast<const CpuRenderState*>(forward_output.state.get());
     if (!state) throw_internal("CPU rasterizer backward: the forward output does not come from the CPU rasterizer");
     const int W = camera.width, H = camera.height, E = params.extra_channels;
-    check_image(output_grads.color, W, H, 3, "color");
-    check_image(output_grads.depth, W, H, 1, "depth");
-    check_image(output_grads.alpha, W, H, 1, "alpha");
-    if (E > 0) check_image(output_grads.extras, W, H, E, "extras");
+    check_gradient_image("CPU", output_grads.color, W, H, 3, "color");
+    check_gradient_image("CPU", output_grads.depth, W, H, 1, "depth");
+    check_gradient_image("CPU", output_grads.alpha, W, H, 1, "alpha");
+    if (E > 0) check_gradient_image("CPU", output_grads.extras, W, H, E, "extras");
     TileOutputGradientsT<float> g;
     g.color = output_grads.color ? output_grads.color->pixels.data() : nullptr;
     g.depth = output_grads.depth ? output_grads.depth->pixels.data() : nullptr;

@@ -15,10 +15,9 @@
 
 #include "engine/core/camera.h"
 #include "engine/render/rasterizer.h"
+#include "engine/render/tile_bounds.h"  // kTileSize, BlendConstants, the tile/ellipse bounds
 
 namespace sp {
-
-inline constexpr int kTileSize = 16;
 
 // One projected Gaussian as the blending loops read it (one record per list entry).
 template <class T>
@@ -70,14 +69,8 @@ struct TileOutputGradientsT {
   const T* extras = nullptr;
 };
 
-// Blending tests and exponent. The float instance uses a vectorizable exp (within a few ulp of
-// std::exp); the double instance uses std::exp.
-template <class T>
-struct BlendConstants {
-  static constexpr T kMaxAlpha = T(0.99);
-  static constexpr T kMinAlpha = T(1) / T(255);
-  static constexpr T kMinTransmittance = T(1e-4);
-};
+// The blending exponent (tests in BlendConstants, tile_bounds.h). The float instance uses a
+// vectorizable exp (within a few ulp of std::exp); the double instance uses std::exp.
 float blend_exp(float x);   // exp(x) for x <= 0 (inputs above 0 are treated as 0)
 double blend_exp(double x);
 

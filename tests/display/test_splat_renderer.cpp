@@ -8,7 +8,7 @@
 #include "display/display_test_support.h"
 #include "engine/display/splat_renderer.h"
 #include "engine/io/cameras_json.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "render/render_test_scene.h"
 #include "support/test_support.h"
 
@@ -32,20 +32,6 @@ Comparison compare_with_cpu(SplatRenderer& gpu, const Camera& camera, const Gaus
   return c;
 }
 
-// Larger, more opaque splats than render_test_scene's: many pixels saturate (T -> 0), where
-// the CPU stops early and the GPU keeps blending.
-test::TestScene dense_scene(uint64_t seed, int n, int width, int height) {
-  test::TestScene s = test::random_scene(seed, 0, width, height, 3, 0);
-  Rng rng(seed + 100);
-  for (int i = 0; i < n; ++i) {
-    const float z = rng.uniform(1.0f, 8.0f);
-    const float u = (rng.uniform(-0.2f, 1.2f) * float(width) - s.camera.cx) / s.camera.fx;
-    const float v = (rng.uniform(-0.2f, 1.2f) * float(height) - s.camera.cy) / s.camera.fy;
-    test::add_gaussian(s, rng, glm::vec3(u * z, v * z, z), rng.uniform(2.0f, 25.0f), rng.uniform(-2.0f, 6.0f));
-  }
-  return s;
-}
-
 TEST(SplatRenderer, RandomScenesMatchCpuRasterizer) {
   SP_REQUIRE_VULKAN(dev, true);
   SplatRenderer gpu(*dev);
@@ -55,9 +41,9 @@ TEST(SplatRenderer, RandomScenesMatchCpuRasterizer) {
   };
   std::vector<Case> cases;
   cases.push_back({test::random_scene(1, 3000, 250, 170, 3, 0), "sparse SH3 250x170"});
-  cases.push_back({dense_scene(2, 4000, 320, 240), "dense SH3 320x240"});
+  cases.push_back({test::dense_scene(2, 4000, 320, 240), "dense SH3 320x240"});
   cases.push_back({test::random_scene(3, 2000, 97, 61, 1, 0), "SH1 97x61"});
-  test::TestScene sh0 = dense_scene(4, 1500, 200, 150);
+  test::TestScene sh0 = test::dense_scene(4, 1500, 200, 150);
   sh0.options.sh_degree = 0;
   sh0.options.background = glm::vec3(1.0f);
   cases.push_back({std::move(sh0), "dense, SH degree 0 of 3, white background"});
@@ -97,11 +83,16 @@ TEST(SplatRenderer, ValidationLayerReportsNothingOverFullRenders) {
   if (!dev->validation_enabled()) GTEST_SKIP() << "VK_LAYER_KHRONOS_validation is not installed";
   {
     SplatRenderer gpu(*dev);
-    test::TestScene s = dense_scene(7, 500, 64, 48);
+    test::TestScene s = test::dense_scene(7, 500, 64, 48);
     gpu.set_model(s.model);
     gpu.render(s.camera, s.options);
+    gpu.render(s.camera, s.options, 1.0f, /*with_depth=*/true);  // the second draw
+    gpu.probe(s.camera, s.options);                                // the projection alone, probed
+    gpu.set_params(params_of(s.model));                            // same shape: buffers reused
+    gpu.render(s.camera, s.options, 1.0f, true);
     s.camera = s.camera.resized(80, 60);  // a new target size
     gpu.render(s.camera, s.options);
+    gpu.render(s.camera, s.options, 1.0f, true);
     gpu.set_model(GaussianModel{});        // empty model
     gpu.render(s.camera, s.options);
   }

@@ -7,7 +7,7 @@
 #include "engine/core/rng.h"
 #include "engine/render/project.h"
 #include "engine/render/rasterizer.h"
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp::test {
 
@@ -63,6 +63,20 @@ inline TestScene random_scene(uint64_t seed, int n, int width, int height, int s
   }
   s.options.sh_degree = sh_degree;
   s.options.background = glm::vec3(0.2f, 0.5f, 0.7f);
+  return s;
+}
+
+// Larger, more opaque splats than random_scene's, over and beyond the whole view: many
+// pixels saturate (T -> 0), where the CPU stops early and the Vulkan renderer keeps blending.
+inline TestScene dense_scene(uint64_t seed, int n, int width, int height) {
+  TestScene s = random_scene(seed, 0, width, height, 3, 0);
+  Rng rng(seed + 100);
+  for (int i = 0; i < n; ++i) {
+    const float z = rng.uniform(1.0f, 8.0f);
+    const float u = (rng.uniform(-0.2f, 1.2f) * float(width) - s.camera.cx) / s.camera.fx;
+    const float v = (rng.uniform(-0.2f, 1.2f) * float(height) - s.camera.cy) / s.camera.fy;
+    add_gaussian(s, rng, glm::vec3(u * z, v * z, z), rng.uniform(2.0f, 25.0f), rng.uniform(-2.0f, 6.0f));
+  }
   return s;
 }
 
