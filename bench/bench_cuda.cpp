@@ -15,9 +15,9 @@
 //              [--cpu-max N] [--cpu-repeats R] [--data DIR] [--scene DIR]
 //              [--train-iterations N] [--compare-iterations N] [--json FILE]
 //
-// The training runs use the plain recipe with the sparse-view densification settings
-// (threshold 1e-3, 100k budget, x2 growth) and none of the regularizers, which the CUDA
-// trainer does not implement. Exit 0 also without a device (it says so and measures nothing).
+// The training runs go through the pipeline (engine/pipeline/recon.h, as `recon` runs them):
+// the plain recipe with the sparse-view densification settings (threshold 1e-3, 100k budget,
+// x2 growth) and none of the regularizers, which the CUDA trainer does not implement. Exit 0 also without a device (it says so and measures nothing).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -32,15 +32,12 @@
 #include "cuda/cuda_device_rasterizer.h"
 #include "cuda/cuda_rasterizer.h"
 #include "cuda/cuda_train_kernels.h"
-#include "cuda/cuda_trainer.h"
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
 #include "engine/core/parallel.h"
 #include "engine/core/rng.h"
-#include "engine/eval/metrics.h"
-#include "engine/scene/initialization.h"
-#include "engine/scene/plane_sweep.h"
-#include "engine/train/trainer.h"
+#include "engine/pipeline/recon.h"
+#include "engine/train/adam.h"
 #include "bench/random_frustum_scene.h"
 
 namespace {
@@ -157,27 +154,6 @@ std::string default_data_dir() {
   return (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "shared" / "data").string();
 }
 
-double mean_test_psnr(sp::Rasterizer& r, const sp::Dataset& data, const sp::GaussianModel& model, int degree,
-                      double* masked = nullptr) {
-  sp::RenderOptions ro;
-  ro.sh_degree = degree;
-  double sum = 0, masked_sum = 0;
-  int masked_views = 0;
-  for (int id : data.test_ids) {
-    const sp::Image render = r.forward(data.cameras[size_t(id)], sp::params_of(model), ro).color;
-    const sp::Image gt = data.image(id);
-    sum += sp::psnr(render, gt);
-    if (const sp::Image mask = data.mask(id); masked && !mask.empty()) {
-      try {  // the published DTU figures: PSNR inside the object mask
-        masked_sum += sp::object_masked_scores(render, gt, mask).psnr;
-        ++masked_views;
-      } catch (const sp::Error&) {
-      }
-    }
-  }
-  if (masked) *masked = masked_views ? masked_sum / masked_views : -1.0;
-  return data.test_ids.empty() ? 0.0 : sum / double(data.test_ids.size());
-}
 
 std::vector<size_t> parse_sizes(const std::string& s) {
   std::vector<size_t> out;
@@ -291,69 +267,45 @@ int main(int argc, char** argv) {
         dopt.train_views = 3;
       }
       const sp::Dataset data = sp::Dataset::load(scene, dopt);
-      sp::InitOptions init;
-      init.sh_degree = 3;
-      sp::PointCloud points = data.points;
-      std::string init_name = "SfM points";
-      if (points.size() < 1000) {
-        sp::PlaneSweepOptions mvs;
-        points = sp::mvs_points(data, mvs);
-        init_name = "plane-sweep stereo";
-      }
-      if (points.size() < 4) {
-        points = sp::random_points_in_view_volume(data, init);
-        init_name = "random points";
-      }
-      const sp::GaussianModel initial = sp::gaussians_from_points(points, init);
-      // The preset's densification settings only: its regularizers are not in the CUDA trainer.
-      const sp::TrainOptions preset = sp::sparse_view_defaults(sp::TrainOptions{}, 3);
-      sp::TrainOptions to;
-      to.densify = preset.densify;
-      to.sparse.budget_growth = preset.sparse.budget_growth;
-      to.sh_degree = 3;
-      auto gpu_r = sp::make_cuda_rasterizer();
-      std::printf("scene %s (%s, %zu train / %zu test views at %dx%d), init %zu Gaussians from %s\n", scene.c_str(),
-                  dopt.protocol.c_str(), data.train_ids.size(), data.test_ids.size(), data.cameras[0].width,
-                  data.cameras[0].height, initial.size(), init_name.c_str());
+      // The pipeline as `recon` runs it, with the sparse-view preset's densification settings
+      // only: its regularizers are not in the CUDA trainer.
+      sp::ReconConfig config;
+      config.regularizers.co_training = "off";
+      config.regularizers.pseudo_views = 0;
+      std::printf("scene %s (%s, %zu train / %zu test views at %dx%d)\n", scene.c_str(), dopt.protocol.c_str(),
+                  data.train_ids.size(), data.test_ids.size(), data.cameras[0].width, data.cameras[0].height);
       json << ",\n  \"scene\": {\"path\": \"" << scene << "\", \"protocol\": \"" << dopt.protocol
-           << "\", \"width\": " << data.cameras[0].width << ", \"height\": " << data.cameras[0].height
-           << ", \"initial_gaussians\": " << initial.size() << "}";
+           << "\", \"width\": " << data.cameras[0].width << ", \"height\": " << data.cameras[0].height << "}";
+      auto train_on = [&](const std::string& device, long iterations) {
+        sp::ReconConfig c = config;
+        c.device = device;
+        c.iterations = iterations;
+        sp::ReconObserver log_only;
+        return sp::run_recon(data, c, log_only);
+      };
       if (train_iterations > 0) {
-        sp::TrainOptions o = to;
-        o.iterations = train_iterations;
-        sp::CudaTrainer trainer(data, initial, o);
-        const auto t = Clock::now();
-        trainer.run();
-        const double s = seconds_since(t);
-        double pm = -1;
-        const double p = mean_test_psnr(*gpu_r, data, trainer.model(), trainer.active_sh_degree(), &pm);
+        const sp::ReconResult r = train_on("cuda", train_iterations);
+        const double s = r.train_seconds;
         std::printf("GPU training: %ld iterations in %.1f s (%.2f ms/iteration), %zu Gaussians, held-out PSNR %.2f dB "
-                    "(masked %.2f; -1 = no masks)\n",
-                    train_iterations, s, 1e3 * s / double(train_iterations), trainer.model().size(), p, pm);
+                    "(masked %.2f; -1 = no masks); init: %s\n",
+                    train_iterations, s, 1e3 * s / double(train_iterations), r.model.size(), r.scores.mean_psnr,
+                    r.scores.mean_masked_psnr, r.stages.front().detail.c_str());
         json << ",\n  \"train\": {\"iterations\": " << train_iterations << ", \"seconds\": " << s
-             << ", \"gaussians\": " << trainer.model().size() << ", \"test_psnr\": " << p
-             << ", \"test_masked_psnr\": " << pm << "}";
+             << ", \"gaussians\": " << r.model.size() << ", \"test_psnr\": " << r.scores.mean_psnr
+             << ", \"test_masked_psnr\": " << r.scores.mean_masked_psnr << "}";
       }
       if (compare_iterations > 0) {
-        sp::TrainOptions o = to;
-        o.iterations = compare_iterations;
-        auto cpu_r = sp::make_cpu_rasterizer();
-        sp::Trainer cpu(data, initial, o, *cpu_r);
-        auto t = Clock::now();
-        cpu.run();
-        const double sc = seconds_since(t);
-        sp::CudaTrainer gpu(data, initial, o);
-        t = Clock::now();
-        gpu.run();
-        const double sg = seconds_since(t);
-        const double pc = mean_test_psnr(*cpu_r, data, cpu.model(), cpu.active_sh_degree());
-        const double pg = mean_test_psnr(*cpu_r, data, gpu.model(), gpu.active_sh_degree());
+        // Each device scores its own renders (the CUDA rasterizer matches the CPU's: tests/cuda).
+        const sp::ReconResult cpu = train_on("cpu", compare_iterations);
+        const sp::ReconResult gpu = train_on("cuda", compare_iterations);
+        const double pc = cpu.scores.mean_psnr, pg = gpu.scores.mean_psnr;
+        const double sc = cpu.train_seconds, sg = gpu.train_seconds;
         std::printf("%ld iterations, CPU vs GPU: held-out PSNR %.3f vs %.3f dB (difference %+.3f, issue bound 0.1); "
                     "%zu vs %zu Gaussians; %.1f s vs %.1f s (%.0fx)\n",
-                    compare_iterations, pc, pg, pg - pc, cpu.model().size(), gpu.model().size(), sc, sg, sc / sg);
+                    compare_iterations, pc, pg, pg - pc, cpu.model.size(), gpu.model.size(), sc, sg, sc / sg);
         json << ",\n  \"compare\": {\"iterations\": " << compare_iterations << ", \"cpu_psnr\": " << pc
              << ", \"gpu_psnr\": " << pg << ", \"cpu_seconds\": " << sc << ", \"gpu_seconds\": " << sg
-             << ", \"cpu_gaussians\": " << cpu.model().size() << ", \"gpu_gaussians\": " << gpu.model().size() << "}";
+             << ", \"cpu_gaussians\": " << cpu.model.size() << ", \"gpu_gaussians\": " << gpu.model.size() << "}";
       }
     }
   } catch (const sp::Error& e) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 #include "cuda/cuda_device_rasterizer.h"
 #include "cuda/cuda_rasterizer.h"
@@ -59,6 +60,7 @@ struct CudaTrainer::Impl {
 
   mutable GaussianModel host_model;
   mutable bool host_model_fresh = false;
+  std::unique_ptr<Rasterizer> host_rasterizer;  // made on first use (rasterizer())
 
   Impl(const Dataset& d, const TrainOptions& o) : dataset(d), options(o), schedule(resolve_schedule(o)), rng(o.seed) {}
 
@@ -268,11 +270,20 @@ StepStats CudaTrainer::step() {
   return stats;
 }
 
-void CudaTrainer::run(const std::function<void(const StepStats&)>& on_step) {
-  while (impl_->iteration < impl_->options.iterations) {
-    const StepStats st = step();
-    if (on_step) on_step(st);
-  }
+std::string CudaTrainer::device() const { return "cuda: " + cuda_device_description(); }
+
+void CudaTrainer::save_checkpoint(const std::string&) const {
+  throw_bad_input("checkpoint", checkpoints_unsupported() + " (use --device cpu)");
+}
+void CudaTrainer::load_checkpoint(const std::string&) {
+  throw_bad_input("--resume", checkpoints_unsupported() + " (use --device cpu)");
+}
+void CudaTrainer::set_pseudo_targets(std::vector<PseudoTarget>, const PseudoTargetOptions&) {
+  throw_bad_input("pseudo targets", "the CUDA trainer does not take pseudo targets (the diffusion prior): use --device cpu");
+}
+Rasterizer& CudaTrainer::rasterizer() {
+  if (!impl_->host_rasterizer) impl_->host_rasterizer = make_cuda_rasterizer();
+  return *impl_->host_rasterizer;
 }
 
 }  // namespace sp

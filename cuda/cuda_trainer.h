@@ -20,7 +20,8 @@
 #include <string>
 
 #include "engine/scene/dataset.h"
-#include "engine/train/trainer.h"
+#include "engine/train/train_options.h"
+#include "engine/train/training_backend.h"
 
 namespace sp {
 
@@ -28,23 +29,31 @@ namespace sp {
 // (e.g. "co-training"). Checks no device.
 std::string cuda_trainer_unsupported(const TrainOptions& options);
 
-class CudaTrainer {
+class CudaTrainer final : public TrainingBackend {
  public:
   // Throws BadInput for options cuda_trainer_unsupported() names, Internal without a device.
   CudaTrainer(const Dataset& dataset, GaussianModel initial, const TrainOptions& options);
-  ~CudaTrainer();
+  ~CudaTrainer() override;
   CudaTrainer(const CudaTrainer&) = delete;
   CudaTrainer& operator=(const CudaTrainer&) = delete;
 
-  StepStats step();
-  void run(const std::function<void(const StepStats&)>& on_step = {});
+  std::string device() const override;  // "cuda: <device 0 in words>"
+  StepStats step() override;
 
-  long iteration() const;
-  int active_sh_degree() const;
-  const TrainOptions& options() const;
+  long iteration() const override;
+  int active_sh_degree() const override;
+  const TrainOptions& options() const override;
   float extent() const;
   // The current model, downloaded from the device (cached until the next step).
-  const GaussianModel& model() const;
+  const GaussianModel& model() const override;
+
+  // Not implemented on the GPU: checkpoints and pseudo targets (BadInput naming --device cpu).
+  std::string checkpoints_unsupported() const override { return "the CUDA trainer does not write checkpoints"; }
+  void save_checkpoint(const std::string& path) const override;
+  void load_checkpoint(const std::string& path) override;
+  void set_pseudo_targets(std::vector<PseudoTarget> targets, const PseudoTargetOptions& options) override;
+  // A host-pointer CUDA rasterizer (cuda_rasterizer.h) for renders between steps.
+  Rasterizer& rasterizer() override;
 
  private:
   struct Impl;

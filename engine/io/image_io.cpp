@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -193,6 +194,33 @@ Image composite_rgba(const Image& rgba, float r, float g, float b) {
     for (int c = 0; c < 3; ++c) out.pixels[i * 3 + size_t(c)] = rgba.pixels[i * 4 + size_t(c)] * a + bg[c] * (1 - a);
   }
   return out;
+}
+
+Image side_by_side(const std::vector<Image>& panels) {
+  int width = 0;
+  const int height = panels.empty() ? 0 : panels[0].height;
+  for (const Image& p : panels) {
+    if (p.height != height || (p.channels != 1 && p.channels != 3))
+      throw_internal("side_by_side: panels need one height and 1 or 3 channels");
+    width += p.width;
+  }
+  Image out(width, height, 3);
+  int x0 = 0;
+  for (const Image& p : panels) {
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < p.width; ++x)
+        for (int c = 0; c < 3; ++c) out.at(x0 + x, y, c) = p.at(x, y, p.channels == 1 ? 0 : c);
+    x0 += p.width;
+  }
+  return out;
+}
+
+std::string render_file_name(const std::string& image_name) {
+  std::filesystem::path p(image_name);
+  std::string flat = (p.parent_path() / p.stem()).generic_string();
+  for (char& c : flat)
+    if (c == '/') c = '_';
+  return flat + ".png";
 }
 
 }  // namespace sp

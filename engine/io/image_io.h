@@ -1,6 +1,7 @@
 #pragma once
 // Image files (PNG, JPEG, BMP, TGA... through stb_image) to and from float images.
 #include <string>
+#include <vector>
 
 #include "engine/core/image.h"
 
@@ -25,5 +26,12 @@ void save_png16(const std::string& path, const Image& image);
 Image resize_image(const Image& image, int width, int height);
 // Composites an RGBA image over a solid background colour, returning RGB.
 Image composite_rgba(const Image& rgba, float r, float g, float b);
+// Panels of one height side by side, left to right, as RGB (1-channel panels in grey), for
+// looking at results (ground truth | render | error).
+Image side_by_side(const std::vector<Image>& panels);
+
+// "<stem>.png" for a dataset image name, with its subfolder folded into the name so train
+// and test views with the same stem do not collide ("test/r_0.png" -> "test_r_0.png").
+std::string render_file_name(const std::string& image_name);
 
 }  // namespace sp

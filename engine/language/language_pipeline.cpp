@@ -2,10 +2,49 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
+#include "engine/core/error.h"
+#include "engine/core/log.h"
+#include "engine/io/gaussian_ply.h"
 #include "engine/render/tile_rasterizer_cpu.h"
 
 namespace sp {
+
+LanguageStageResult train_language_stage(GaussianModel& model, const std::vector<Camera>& cameras,
+                                         const std::string& features_dir, const LanguageTrainOptions& o,
+                                         const std::function<void(long, float)>& on_step) {
+  if (o.iterations < 1) throw_bad_input("language iterations", "must be at least 1");
+  if (o.codes < 1 || o.codes > 4096) throw_bad_input("language codes", "must lie in [1, 4096]");
+  if (o.top_k < 1 || o.top_k > o.codes || o.top_k > 256) throw_bad_input("language top-k", "must lie in [1, min(codes, 256)]");
+  if (!(o.lr_logits > 0) || !(o.lr_dictionary > 0)) throw_bad_input("language learning rates", "must be positive");
+  if (!std::filesystem::is_directory(features_dir))
+    throw_bad_input(features_dir, "language feature folder not found (LangSplat's language_features/)");
+  if (cameras.empty()) throw_bad_input(features_dir, "no views to train the language field on");
+  std::vector<LanguageView> views = load_language_views(cameras, features_dir);
+  log_info("language: " + std::to_string(views.size()) + " views, " + std::to_string(model.size()) + " Gaussians, " +
+           std::to_string(views.front().targets.dims) + "-d features");
+  // The model's own extra channels (if any) are replaced by the language logits.
+  model.extra_channels = 0;
+  model.extras.clear();
+  auto rasterizer = make_cpu_rasterizer();
+  LanguageField initial = initialize_language_field(model.size(), views, o);
+  LanguageTrainer trainer(model, std::move(views), std::move(initial), o, *rasterizer);
+  float ema = -1;
+  trainer.run([&](long it, float loss) {
+    ema = ema < 0 ? loss : 0.95f * ema + 0.05f * loss;
+    if (on_step) on_step(it, ema);
+  });
+  store_language_field(model, trainer.field());
+  return {trainer.field(), ema};
+}
+
+void write_language_model(const std::string& ply_path, const GaussianModel& model, const LanguageField& field) {
+  const std::filesystem::path out(ply_path);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  write_gaussian_ply(ply_path, model);
+  write_dictionary(dictionary_path_for(ply_path), field);
+}
 
 std::vector<LanguageView> load_language_views(const std::vector<Camera>& cameras, const std::string& dir) {
   std::vector<LanguageView> views;

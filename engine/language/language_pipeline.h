@@ -2,6 +2,7 @@
 // The language workflow's steps as the CLI and the tests run them (docs/language.md):
 // LangSplat-format inputs -> training views -> trained field -> per-view relevance by
 // sparse splatting -> LERF post-processing -> heatmaps and masks.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,21 @@ namespace sp {
 // The targets of each camera from `features_dir` (<image stem>_f.npy / _s.npy) at the
 // camera's size. BadInput naming the first missing file.
 std::vector<LanguageView> load_language_views(const std::vector<Camera>& cameras, const std::string& features_dir);
+
+// The language stage: a field trained on `model` (geometry and colour frozen; any extra
+// channels it had are replaced) from the LangSplat features of `cameras` in `features_dir`.
+// `model` comes back with the field's logits stored as its extra channels; the result holds
+// the field (its dictionaries go to dictionary_path_for(ply)). `on_step(iteration, loss)`
+// reports progress. BadInput for options out of range or missing feature files.
+struct LanguageStageResult {
+  LanguageField field;
+  float loss = 0;  // smoothed loss at the end
+};
+LanguageStageResult train_language_stage(GaussianModel& model, const std::vector<Camera>& cameras,
+                                         const std::string& features_dir, const LanguageTrainOptions& options,
+                                         const std::function<void(long, float)>& on_step = {});
+// The PLY with the field and its dictionaries beside it (<stem>.language.npy), atomically.
+void write_language_model(const std::string& ply_path, const GaussianModel& model, const LanguageField& field);
 
 // Relevance of every query at every level for one camera: a CPU forward pass for the tile
 // lists, then sparse splatting of the codes' projections (no decode, no L-channel image).

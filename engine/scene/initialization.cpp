@@ -136,4 +136,42 @@ PointCloud random_points_in_view_volume(const Dataset& dataset, const InitOption
   return pc;
 }
 
+InitialModel choose_initial_model(const Dataset& data, const InitPolicy& policy) {
+  const std::string& asked = policy.method;
+  if (asked != "auto" && asked != "sfm" && asked != "mvs" && asked != "random")
+    throw_bad_input("initialization", "expected auto, sfm, mvs or random, got '" + asked + "'");
+  std::string method = asked;
+  const size_t points = data.points.size();
+  const bool sparse_views = data.train_ids.size() >= 2 && data.train_ids.size() <= 9;
+  if (method == "auto")
+    method = points >= policy.dense_sfm_points ? "sfm" : sparse_views ? "mvs" : points >= 4 ? "sfm" : "random";
+  if (method == "sfm" && points < 4) {
+    // Points may exist but be out of reach: a sparse split keeps only those two train views saw.
+    const bool split_restricted =
+        data.points_from_train_views_only || data.train_ids.size() + data.test_ids.size() < data.size();
+    throw_bad_input(data.root, split_restricted ? "no SfM points seen by two train views; use --init random"
+                                                : "the dataset has no SfM points; use --init random");
+  }
+  PointCloud cloud;
+  if (method == "mvs") {
+    PlaneSweepOptions mvs = policy.mvs;
+    mvs.seed = policy.gaussians.seed;
+    cloud = mvs_points(data, mvs);
+    if (cloud.size() < 4) {
+      log_warn("multi-view stereo found too few consistent points; falling back to random initialization");
+      method = "random";
+    }
+  }
+  if (method == "sfm") cloud = data.points;
+  if (method == "random") cloud = random_points_in_view_volume(data, policy.gaussians);
+  InitialModel out;
+  out.model = gaussians_from_points(cloud, policy.gaussians);
+  out.method = method;
+  out.description = std::to_string(out.model.size()) + " Gaussians from " +
+                    (method == "sfm"   ? "SfM points"
+                     : method == "mvs" ? "plane-sweep stereo points"
+                                       : "random points in the train views' frusta");
+  return out;
+}
+
 }  // namespace sp

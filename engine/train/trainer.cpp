@@ -34,24 +34,6 @@ DensifySchedule resolve_schedule(const TrainOptions& o) {
   return d;
 }
 
-TrainOptions sparse_view_defaults(TrainOptions o, int train_views) {
-  if (train_views <= 0 || train_views > 9) return o;
-  // Densification: with 3 photos the view-space gradient stays high wherever the model
-  // overfits, so INRIA's 2e-4 clones without end (fern, 3 views: 160k Gaussians in 1000
-  // iterations). FSGS, DNGaussian and CoR-GS use 5e-4 on LLFF/DTU; on our short runs 1e-3
-  // measured better still (docs/sparse_view.md); a budget bounds the rest.
-  o.densify.grad_threshold = 1e-3f;
-  if (o.densify.max_gaussians == 0) {
-    o.densify.max_gaussians = 100000;
-    o.sparse.budget_growth = 2.0f;
-  }
-  // CoR-GS co-training: +0.25 dB on fern and +0.96 dB PSNR-M on DTU scan24 on top of the
-  // threshold (docs/sparse_view.md), for about 2.7x the CPU time.
-  o.sparse.co_training = true;
-  o.sparse.pseudo_views = 64;
-  return o;
-}
-
 Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptions& options, Rasterizer& rasterizer)
     : dataset_(dataset),
       options_(options),
@@ -333,13 +315,6 @@ StepStats Trainer::step() {
     save_checkpoint((std::filesystem::path(options_.checkpoint_dir) / name).string());
   }
   return stats;
-}
-
-void Trainer::run(const std::function<void(const StepStats&)>& on_step) {
-  while (iteration_ < options_.iterations) {
-    const StepStats s = step();
-    if (on_step) on_step(s);
-  }
 }
 
 // ---- checkpoints --------------------------------------------------------------------

@@ -1,10 +1,12 @@
 #pragma once
-// The optimization loop of 3DGS (docs/training.md): pick a train view, render, photometric
-// loss (L1 + 0.2 D-SSIM), backward, Adam, densify on INRIA's schedule scaled to the run
-// length, checkpoint. Deterministic for a given seed and thread count.
-// Sparse-view regularizers (docs/sparse_view.md, "Regularizers"): two co-trained fields
-// (CoR-GS), pseudo views between the train cameras, FSGS unpooling, depth smoothness,
-// opacity and scale terms, and pseudo targets supplied from outside (the diffusion prior).
+// The CPU training backend: the optimization loop of 3DGS (docs/training.md): pick a train
+// view, render, photometric loss (L1 + 0.2 D-SSIM), backward, Adam, densify on INRIA's
+// schedule scaled to the run length, checkpoint. Deterministic for a given seed and thread
+// count. Sparse-view regularizers (docs/sparse_view.md, "Regularizers"): two co-trained
+// fields (CoR-GS), pseudo views between the train cameras, FSGS unpooling, depth
+// smoothness, opacity and scale terms, and pseudo targets supplied from outside (the
+// diffusion prior). Callers above engine/train reach it through TrainingBackend
+// (engine/pipeline/devices.h makes one).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,113 +18,22 @@
 #include "engine/scene/dataset.h"
 #include "engine/train/adam.h"
 #include "engine/train/densify.h"
-#include "engine/train/unpooling.h"
+#include "engine/train/train_options.h"
+#include "engine/train/training_backend.h"
 
 namespace sp {
 
-// Prior-free sparse-view regularizers; each weight 0 / flag false = off. See
-// docs/sparse_view.md for what each buys. sparse_view_defaults() gives the measured preset.
-struct SparseViewOptions {
-  float opacity_entropy = 0.0f;     // weight of the mean opacity entropy (regularizers.h)
-  float scale_penalty = 0.0f;       // weight of the scale penalty beyond max_scale x extent
-  float max_scale = 0.05f;
-  float anisotropy_penalty = 0.0f;  // weight of the penalty on ln(max/min scale) beyond ln(max_anisotropy)
-  float max_anisotropy = 10.0f;
-  // Cap every scale axis at this x the distance to the nearest train camera (a projection
-  // after each step, clamp_angular_scales); 0 = no cap.
-  float max_angular_scale = 0.0f;
-  float depth_smoothness = 0.0f;    // weight of the edge-aware depth smoothness (train and pseudo views)
-  float depth_edge_gamma = 10.0f;
-  // Pseudo views: a pool of poses between the train cameras (pseudo_views.h), one rendered
-  // per iteration from `pseudo_from` x iterations on, at pseudo_resolution x the train size.
-  // They carry the co-regularization and the depth smoothness (no photo there).
-  int pseudo_views = 0;             // pool size; 0 = none
-  float pseudo_from = 0.2f;         // FSGS starts them at 2k of 10k iterations
-  float pseudo_resolution = 0.5f;
-  // CoR-GS: a second field trained alongside from the same start with its own randomness;
-  // the disagreement of their renders at pseudo views is a loss (L1 + D-SSIM, weight
-  // co_regularization), and every co_prune_rounds densification rounds each field drops the
-  // Gaussians with no centre of the other field within co_prune_factor x its own median
-  // nearest-neighbour distance. The model evaluated and saved is field 0.
-  bool co_training = false;
-  float co_regularization = 1.0f;
-  int co_prune_rounds = 5;
-  float co_prune_factor = 5.0f;
-  // FSGS proximity-guided unpooling every unpool_rounds densification rounds.
-  bool unpooling = false;
-  int unpool_rounds = 5;
-  UnpoolingOptions unpool;
-  // When densify.max_gaussians is set, raise it to at least this x the initial count (a
-  // dense MVS start must still be able to grow); 0 = leave the budget as given.
-  float budget_growth = 0.0f;
-};
-
-// Pseudo ground truth at a novel pose (e.g. a render refined by the diffusion prior).
-struct PseudoTarget {
-  Camera camera;
-  Image image;  // 3 channels at the camera's size: pseudo ground truth
-  Image mask;   // 1 channel per-pixel loss weight in [0,1]; empty = every pixel
-};
-struct PseudoTargetOptions {
-  float sample_probability = 0.3f;  // chance an iteration trains on a pseudo target instead of a train view
-  float loss_weight = 0.3f;         // multiplies that iteration's photometric loss
-};
-
-struct TrainOptions {
-  long iterations = 3000;
-  uint64_t seed = 0;
-  float lambda_dssim = 0.2f;
-  LearningRates lr;
-  float position_lr_final = 1.6e-6f;  // times the scene extent
-  int sh_degree = 3;                  // the model's maximum; the active degree grows
-  long sh_increase_interval = 1000;   // +1 active SH degree every this many iterations
-  // Densification schedule; a negative value takes INRIA's 30k-iteration schedule
-  // (500..15000 every 100, opacity reset every 3000) scaled to `iterations`, with the
-  // interval kept within 25..100 and the reset interval at least 1000 (see resolve_schedule).
-  long densify_from = -1, densify_until = -1, densify_interval = -1, opacity_reset_interval = -1;
-  DensifyOptions densify;
-  glm::vec3 background{0.0f};
-  bool random_background = false;  // a new random background colour every iteration
-  long checkpoint_interval = 0;    // 0 = no periodic checkpoints
-  std::string checkpoint_dir;      // where checkpoints go (created if needed)
-  SparseViewOptions sparse;
-};
-
-// The sparse-view preset for `train_views` views (<= 9): the regularizers that measurably
-// helped (docs/sparse_view.md) and the densification thresholds that keep 3-view runs from
-// overgrowing; for more views, `options` unchanged.
-TrainOptions sparse_view_defaults(TrainOptions options, int train_views);
-
-// The schedule with negative entries resolved (see TrainOptions).
-struct DensifySchedule {
-  long from, until, interval, opacity_reset_interval;
-};
-DensifySchedule resolve_schedule(const TrainOptions& options);
-
-struct StepStats {
-  long iteration = 0;      // iterations completed
-  float loss = 0;          // this step's loss
-  float loss_ema = 0;      // smoothed, as INRIA's progress bar
-  float psnr = 0;          // of this step's render against its train image
-  size_t gaussians = 0;
-  DensityController::Counts densified;  // non-zero on densification steps
-  size_t co_pruned = 0, unpooled = 0;   // this step's co-pruning / unpooling (field 0)
-  bool pseudo_target = false;           // this step trained on a pseudo target
-};
-
-class Trainer {
+class Trainer final : public TrainingBackend {
  public:
   Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptions& options, Rasterizer& rasterizer);
 
-  // One iteration.
-  StepStats step();
-  // Runs until options.iterations; calls `on_step` after each iteration.
-  void run(const std::function<void(const StepStats&)>& on_step = {});
+  std::string device() const override { return "cpu"; }
+  StepStats step() override;
 
-  long iteration() const { return iteration_; }
-  int active_sh_degree() const { return active_sh_degree_; }
-  const GaussianModel& model() const { return fields_[0].model; }
-  const TrainOptions& options() const { return options_; }
+  long iteration() const override { return iteration_; }
+  int active_sh_degree() const override { return active_sh_degree_; }
+  const GaussianModel& model() const override { return fields_[0].model; }
+  const TrainOptions& options() const override { return options_; }
   float extent() const { return extent_; }
   // The second co-trained field (CoR-GS); null without co-training.
   const GaussianModel* second_model() const { return fields_.size() > 1 ? &fields_[1].model : nullptr; }
@@ -131,17 +42,17 @@ class Trainer {
   // one of them with probability options.sample_probability (masked L1 + D-SSIM x
   // loss_weight), otherwise on a train view. They are not saved in checkpoints: re-supply
   // the same set after load_checkpoint to continue bit-exactly.
-  void set_pseudo_targets(std::vector<PseudoTarget> targets, const PseudoTargetOptions& options);
+  void set_pseudo_targets(std::vector<PseudoTarget> targets, const PseudoTargetOptions& options) override;
   size_t pseudo_target_count() const { return pseudo_targets_.size(); }
   // The rasterizer the trainer renders with (to render pseudo views between steps).
-  Rasterizer& rasterizer() { return rasterizer_; }
+  Rasterizer& rasterizer() override { return rasterizer_; }
   // The pseudo-view poses the regularizers render (fixed by the seed).
   const std::vector<Camera>& pseudo_cameras() const { return pseudo_cameras_; }
 
   // Everything needed to continue bit-exactly: model (both fields when co-training), Adam
   // moments, densification statistics, RNGs and view order. Written atomically.
-  void save_checkpoint(const std::string& path) const;
-  void load_checkpoint(const std::string& path);
+  void save_checkpoint(const std::string& path) const override;
+  void load_checkpoint(const std::string& path) override;
 
  private:
   // One Gaussian field with its optimizer state; field 0 is the model; with co-training

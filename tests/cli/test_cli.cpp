@@ -2,9 +2,11 @@
 // reconstruction of a real scene, and bad input (one-line error, exit code 2, no output).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -35,11 +37,17 @@ const std::string& synthetic_scene() {
 }
 
 TEST(Cli, HelpForEverySubcommand) {
-  for (const char* sub : {"", "recon", "render", "eval", "info"}) {
+  for (const char* sub : {"", "recon", "render", "eval", "info", "synth", "language", "query", "train-prior"}) {
     const Result r = run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ": " << r.output;
   }
+  // Every option lists its default.
+  const Result recon = run_cli("recon --help");
+  for (const char* shown : {"--iterations INT:INT in [0 - 10000000]=-1", "--seed UINT=0", "--init TEXT:{auto,sfm,random,mvs}=auto",
+                            "--sh-degree INT:INT in [0 - 3]=3", "--prior-samples INT:INT in [1 - 64]=8"})
+    EXPECT_NE(recon.output.find(shown), std::string::npos) << shown << "\n" << recon.output;
+  EXPECT_NE(run_cli("render --help").output.find("--device TEXT:{auto,cpu,cuda,vulkan}=auto"), std::string::npos);
 }
 
 TEST(Cli, ReconRenderEvalInfoOnSyntheticScene) {
@@ -71,6 +79,18 @@ TEST(Cli, ReconRenderEvalInfoOnSyntheticScene) {
   const Result rd = run_cli("render " + out + "/point_cloud.ply --cameras " + out + "/cameras.json -o " + out + "/all");
   ASSERT_EQ(rd.code, 0) << rd.output;
   EXPECT_EQ(std::distance(fs::directory_iterator(out + "/all"), fs::directory_iterator{}), 12);
+  // render of the run folder itself: its point_cloud.ply through its cameras.json, same PNGs.
+  const Result rf = run_cli("render " + out + " --device cpu -o " + out + "/folder");
+  ASSERT_EQ(rf.code, 0) << rf.output;
+  for (const auto& e : fs::directory_iterator(out + "/all")) {
+    std::ifstream a(e.path(), std::ios::binary), b(fs::path(out) / "folder" / e.path().filename(), std::ios::binary);
+    EXPECT_TRUE(std::equal(std::istreambuf_iterator<char>(a), {}, std::istreambuf_iterator<char>(b), {}))
+        << e.path().filename();
+  }
+  // --backend is the older name of --device; both given, they must agree.
+  const Result clash = run_cli("render " + out + " --device cuda --backend cpu -o " + out + "/clash");
+  EXPECT_EQ(clash.code, 2) << clash.output;
+  EXPECT_NE(clash.output.find("disagree"), std::string::npos) << clash.output;
 
   const Result info = run_cli("info " + out + "/point_cloud.ply");
   ASSERT_EQ(info.code, 0) << info.output;

@@ -1,4 +1,4 @@
-// `--device` of the CLI (tools/sparsplat/device.h): without a device, `--device cuda` is a
+// `--device` of the CLI (engine/pipeline/devices.h): without a device, `--device cuda` is a
 // one-line bad-input error and `auto` runs on the CPU saying so; with one, `render
 // --device cuda` writes the CPU's images (8-bit PNGs within one level). The CLI binary is
 // $SPARSPLAT_CLI when set (bench/gpu_check.sh points it at the carried binary), else the
@@ -11,7 +11,7 @@
 #include "cuda_test_util.h"
 #include "engine/io/cameras_json.h"
 #include "engine/io/image_io.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "render/render_test_scene.h"
 #include "support/command_runner.h"
 #include "support/synthetic_scene.h"

@@ -12,6 +12,8 @@
 #include "engine/eval/metrics.h"
 #include "engine/scene/initialization.h"
 #include "engine/train/losses.h"
+#include "engine/train/presets.h"
+#include "engine/train/trainer.h"
 #include "support/synthetic_scene.h"
 #include "support/test_support.h"
 

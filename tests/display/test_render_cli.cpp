@@ -1,5 +1,5 @@
-// `sparsplat render --backend vulkan` writes the same PNGs (names and content, to 8-bit
-// rounding) as the CPU backend; bad backends are one-line errors with exit code 2.
+// `sparsplat render --device vulkan` writes the same PNGs (names and content, to 8-bit
+// rounding) as the CPU renderer; bad devices are one-line errors with exit code 2.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include "display/display_test_support.h"
 #include "engine/io/cameras_json.h"
 #include "engine/io/image_io.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "render/render_test_scene.h"
 #include "support/test_support.h"
 
@@ -35,28 +35,36 @@ TEST(RenderCli, VulkanBackendWritesTheCpuBackendsImages) {
   write_cameras_json(dir + "/cameras.json", cams);
   const std::string base = std::string(SPARSPLAT_CLI) + " render " + dir + "/model.ply --cameras " + dir +
                            "/cameras.json --background 0.1,0.2,0.3 ";
-  const test::CommandResult gpu = test::run_command(base + "--backend vulkan -o " + dir + "/vk");
+  const test::CommandResult gpu = test::run_command(base + "--device vulkan -o " + dir + "/vk");
   ASSERT_EQ(gpu.code, 0) << gpu.output;
-  const test::CommandResult cpu = test::run_command(base + "--backend cpu -o " + dir + "/cpu");
+  const test::CommandResult cpu = test::run_command(base + "--device cpu -o " + dir + "/cpu");
   ASSERT_EQ(cpu.code, 0) << cpu.output;
+  // --backend, the older name, still works and picks the same renderer.
+  const test::CommandResult alias = test::run_command(base + "--backend cpu -o " + dir + "/alias");
+  ASSERT_EQ(alias.code, 0) << alias.output;
   int files = 0;
   for (const auto& entry : fs::directory_iterator(dir + "/cpu")) {
     const fs::path other = fs::path(dir) / "vk" / entry.path().filename();
     ASSERT_TRUE(fs::exists(other)) << other;
     const double p = test::psnr(load_image(entry.path().string()), load_image(other.string()));
-    std::printf("[ render --backend vulkan ] %s: %.1f dB against --backend cpu\n", entry.path().filename().c_str(), p);
+    std::printf("[ render --device vulkan ] %s: %.1f dB against --device cpu\n", entry.path().filename().c_str(), p);
     EXPECT_GE(p, 40.0);
+    EXPECT_EQ(test::psnr(load_image(entry.path().string()),
+                         load_image((fs::path(dir) / "alias" / entry.path().filename()).string())),
+              200.0);  // identical
     ++files;
   }
   EXPECT_EQ(files, 3);
 }
 
-TEST(RenderCli, UnknownBackendIsBadInput) {
+TEST(RenderCli, UnknownDeviceIsBadInput) {
   const std::string dir = test::temp_dir("render-backend");
-  const test::CommandResult r =
-      test::run_command(std::string(SPARSPLAT_CLI) + " render x.ply --cameras c.json --backend metal -o " + dir);
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("--backend"), std::string::npos) << r.output;
+  for (const char* flag : {"--backend", "--device"}) {
+    const test::CommandResult r = test::run_command(std::string(SPARSPLAT_CLI) + " render x.ply --cameras c.json " +
+                                                    flag + " metal -o " + dir);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find(flag), std::string::npos) << r.output;
+  }
 }
 
 }  // namespace

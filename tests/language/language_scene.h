@@ -28,7 +28,7 @@
 #include "engine/io/npy.h"
 #include "engine/language/feature_maps.h"
 #include "engine/render/rasterizer.h"
-#include "engine/scene/gaussian_model.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp::test {
 
@@ -223,6 +223,32 @@ inline void write_text_embeddings(const LanguageScene& s, const std::string& npy
   write_npy(npy_path, {size_t(LanguageScene::kClasses + 4), size_t(s.dims)}, rows.data());
   std::ofstream(std::filesystem::path(npy_path).replace_extension(".json"))
       << R"(["class 0", "class 1", "class 2", "class 3", "object", "things", "stuff", "texture"])";
+}
+
+// The scene as a COLMAP text dataset (images rendered from the true model).
+inline void write_language_scene_colmap(const LanguageScene& s, const std::string& dir) {
+  std::filesystem::create_directories(std::filesystem::path(dir) / "images");
+  std::filesystem::create_directories(std::filesystem::path(dir) / "sparse/0");
+  const Camera& c0 = s.cameras.front();
+  std::ofstream(std::filesystem::path(dir) / "sparse/0/cameras.txt")
+      << "1 PINHOLE " << c0.width << " " << c0.height << " " << c0.fx << " " << c0.fy << " " << c0.cx << " " << c0.cy << "\n";
+  std::ofstream imgs(std::filesystem::path(dir) / "sparse/0/images.txt"), pts(std::filesystem::path(dir) / "sparse/0/points3D.txt");
+  auto rast = make_cpu_rasterizer();
+  RenderOptions ro;
+  ro.sh_degree = 0;
+  for (size_t v = 0; v < s.cameras.size(); ++v) {
+    const Camera& c = s.cameras[v];
+    save_png((std::filesystem::path(dir) / "images" / c.name).string(), rast->forward(c, params_of(s.model), ro).color);
+    const glm::quat q = glm::quat_cast(c.R);
+    imgs << v + 1 << " " << q.w << " " << q.x << " " << q.y << " " << q.z << " " << c.t.x << " " << c.t.y << " " << c.t.z
+         << " 1 " << c.name << "\n\n";
+  }
+  for (size_t i = 0; i < s.model.size(); i += 7) {
+    pts << i + 1 << " " << s.model.means[i * 3] << " " << s.model.means[i * 3 + 1] << " " << s.model.means[i * 3 + 2]
+        << " 128 128 128 0";
+    for (size_t v = 0; v < s.cameras.size(); ++v) pts << " " << v + 1 << " 0";
+    pts << "\n";
+  }
 }
 
 }  // namespace sp::test

@@ -14,7 +14,7 @@
 #include "engine/io/image_io.h"
 #include "engine/language/language_pipeline.h"
 #include "engine/language/ovs_eval.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "language/language_scene.h"
 #include "support/command_runner.h"
 #include "support/test_support.h"
@@ -34,38 +34,12 @@ Result run_cli(const std::string& args) {
   return r;
 }
 
-// The scene as a COLMAP text dataset (images rendered from the true model).
-void write_colmap(const test::LanguageScene& s, const std::string& dir) {
-  fs::create_directories(fs::path(dir) / "images");
-  fs::create_directories(fs::path(dir) / "sparse/0");
-  const Camera& c0 = s.cameras.front();
-  std::ofstream(fs::path(dir) / "sparse/0/cameras.txt")
-      << "1 PINHOLE " << c0.width << " " << c0.height << " " << c0.fx << " " << c0.fy << " " << c0.cx << " " << c0.cy << "\n";
-  std::ofstream imgs(fs::path(dir) / "sparse/0/images.txt"), pts(fs::path(dir) / "sparse/0/points3D.txt");
-  auto rast = make_cpu_rasterizer();
-  RenderOptions ro;
-  ro.sh_degree = 0;
-  for (size_t v = 0; v < s.cameras.size(); ++v) {
-    const Camera& c = s.cameras[v];
-    save_png((fs::path(dir) / "images" / c.name).string(), rast->forward(c, params_of(s.model), ro).color);
-    const glm::quat q = glm::quat_cast(c.R);
-    imgs << v + 1 << " " << q.w << " " << q.x << " " << q.y << " " << q.z << " " << c.t.x << " " << c.t.y << " " << c.t.z
-         << " 1 " << c.name << "\n\n";
-  }
-  for (size_t i = 0; i < s.model.size(); i += 7) {
-    pts << i + 1 << " " << s.model.means[i * 3] << " " << s.model.means[i * 3 + 1] << " " << s.model.means[i * 3 + 2]
-        << " 128 128 128 0";
-    for (size_t v = 0; v < s.cameras.size(); ++v) pts << " " << v + 1 << " 0";
-    pts << "\n";
-  }
-}
-
 TEST(LanguageCli, TrainsQueriesAndScoresHeldOutViews) {
   const int views = 11, W = 80, H = 60;
   const test::LanguageScene scene = test::make_language_scene(views, W, H);
   const std::string root = test::temp_dir("lang_cli");
   const std::string data = root + "/scene";
-  write_colmap(scene, data);
+  test::write_language_scene_colmap(scene, data);
   for (int v = 0; v < views; ++v) test::write_language_inputs(scene, v, data + "/language_features", 1);
   write_gaussian_ply(root + "/model.ply", scene.model);
   test::write_text_embeddings(scene, root + "/clip.npy");

@@ -5,6 +5,7 @@
 
 #include "engine/core/error.h"
 #include "engine/eval/metrics.h"
+#include "engine/eval/scores.h"
 #include "engine/io/image_io.h"
 #include "tools/sparsplat/common.h"
 
@@ -53,7 +54,7 @@ int run_eval(const EvalArgs& args) {
     views.push_back({f.filename().string(), psnr(a, b), ssim(a, b)});
   }
   const Scores scores = summarize(std::move(views));
-  print_scores(scores);
+  std::fputs(scores_table(scores).c_str(), stdout);
   if (!args.output.empty()) write_json_file(args.output, scores_json(scores, {}));
   return 0;
 }

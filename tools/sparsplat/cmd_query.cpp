@@ -14,7 +14,7 @@
 #include "engine/io/image_io.h"
 #include "engine/language/language_pipeline.h"
 #include "engine/language/ovs_eval.h"
-#include "engine/scene/model_ply.h"
+#include "engine/io/gaussian_ply.h"
 #include "tools/sparsplat/commands.h"
 #include "tools/sparsplat/common.h"
 
@@ -61,7 +61,7 @@ int run_query(const QueryArgs& args) {
     const Camera& cam = cameras[v];
     const int W = cam.width, H = cam.height;
     const RelevanceMaps maps = query_relevance(model, field, codes, cam, q);
-    const std::string stem = fs::path(png_name(cam.name)).stem().string();
+    const std::string stem = fs::path(render_file_name(cam.name)).stem().string();
     const fs::path dir = fs::path(args.output) / stem;
     fs::create_directories(dir);
     LerfFrame labels;

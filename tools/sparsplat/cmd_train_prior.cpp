@@ -20,11 +20,11 @@
 #include "engine/io/image_io.h"
 #include "engine/prior/prior_training.h"
 #include "engine/prior/refinement.h"
+#include "engine/pipeline/devices.h"
+#include "engine/pipeline/recon.h"
 #include "engine/scene/dataset.h"
-#include "engine/scene/initialization.h"
 #include "engine/synth/generator.h"
 #include "engine/synth/scene_file.h"
-#include "engine/train/trainer.h"
 #include "tools/sparsplat/commands.h"
 #include "tools/sparsplat/common.h"
 
@@ -78,25 +78,25 @@ void make_pairs(const synth::SynthResult& scene, const TrainPriorArgs& a, uint64
   for (int i = 0; i < int(scene.cameras.size()); ++i)
     if (std::find(dopt.train_ids.begin(), dopt.train_ids.end(), i) == dopt.train_ids.end()) dopt.test_ids.push_back(i);
   const Dataset data = Dataset::load(scene.colmap_dir, dopt);
-  InitOptions init;
-  init.seed = seed;
-  init.sh_degree = 1;
-  GaussianModel initial = gaussians_from_points(data.points.size() >= 4 ? data.points : random_points_in_view_volume(data, init), init);
-  auto rasterizer = make_cpu_rasterizer();
-  TrainOptions to;
-  to.iterations = a.recon_iterations;
-  to.seed = seed;
-  to.sh_degree = 1;
-  Trainer trainer(data, std::move(initial), to, *rasterizer);
-  trainer.run();
+  // The plain 3DGS recipe from the scene's surface points: the artifacts the prior learns to fix.
+  ReconConfig config;
+  config.iterations = a.recon_iterations;
+  config.seed = seed;
+  config.sh_degree = 1;
+  config.regularizers.preset = "off";
+  config.test_views = false;
+  config.device = "cpu";
+  ReconObserver log_only;  // no progress lines: one scene of many
+  const ReconResult recon = run_recon(data, config, log_only);
+  auto rasterizer = make_rasterizer("cpu");
   RenderOptions ro;
-  ro.sh_degree = trainer.active_sh_degree();
+  ro.sh_degree = recon.sh_degree;
   std::vector<Camera> train_cams;
   for (int id : data.train_ids) train_cams.push_back(data.cameras[size_t(id)]);
   fs::create_directories(pair_dir);
   for (int id : data.test_ids) {
     const Camera& cam = data.cameras[size_t(id)];
-    const RenderOutput out = rasterizer->forward(cam, params_of(trainer.model()), ro);
+    const RenderOutput out = rasterizer->forward(cam, params_of(recon.model), ro);
     const int near = data.train_ids[size_t(prior::nearest_camera(cam, train_cams))];
     const std::string stem = (pair_dir / std::to_string(id)).string();
     save_png(stem + "_clean.png", data.image(id));
@@ -161,7 +161,7 @@ int evaluate_on_pairs(const TrainPriorArgs& a, const std::vector<prior::Training
 }  // namespace
 
 int run_train_prior(const TrainPriorArgs& a) {
-  const auto t0 = std::chrono::steady_clock::now();
+  [[maybe_unused]] const auto t0 = std::chrono::steady_clock::now();
   if (a.output.empty()) throw_bad_input("--output", "is empty");
   if (fs::exists(a.output) && !fs::is_directory(a.output)) throw_bad_input(a.output, "exists and is not a folder");
   if (a.scenes < 1) throw_bad_input("--scenes", "must be at least 1");

@@ -8,6 +8,8 @@
 
 #include <glm/glm.hpp>
 
+#include "engine/pipeline/recon.h"
+
 namespace sp::cli {
 
 struct DatasetArgs {
@@ -20,69 +22,23 @@ struct DatasetArgs {
   std::string protocol = "auto";  // auto | llff | dtu | blender (split + default resolution)
 };
 
-// recon --prior: diffusion-prior refinement (docs/prior.md; engine/prior/refinement.h).
-struct PriorReconArgs {
-  std::string model;              // built-in prior (train-prior's prior.pt) or TorchScript; "" = off
-  long start = -1;                // first round at this iteration; -1: half of --iterations
-  long every = -1;                // then every N; -1: a quarter of --iterations
-  int views = 6;                  // pseudo views per round
-  float pose_fraction = 0.5f;     // with --prior-targets test: per-round step toward the test poses
-  std::string targets = "auto";  // auto (test when the dataset has test views) | interpolated | test
-  float sample_probability = 0.3f;
-  float loss_weight = 0.3f;
-  float alpha_threshold = 0.5f;
-  float strength_start = 0.5f, strength_end = 0.2f;
-  int steps = 10;                 // DDIM steps
-  bool one_step = true;           // measured better than 10 DDIM steps (docs/prior.md)
-  float cache_threshold = 0.0f;
-  int samples = 8;                // refinements averaged per view (sampler.h: less residual noise)
-  float min_change = 0.02f;       // leave pixels the prior barely changed unsupervised (refinement.h)
-  float final_pass = 0.0f;        // > 0: also refine the test renders at this strength (2D pass)
-};
-
-// recon sparse-view regularizers (docs/sparse_view.md "Regularizers"; engine/train/trainer.h).
-// "auto" / negative values: the sparse-view preset for <= 9 train views, off otherwise.
-struct RegularizerArgs {
-  std::string preset = "auto";     // auto | off: off = plain 3DGS whatever the view count
-  std::string co_training = "auto";  // auto | on | off
-  std::string unpooling = "auto";    // auto | on | off
-  int pseudo_views = -1;
-  float co_regularization = -1, opacity_entropy = -1, scale_penalty = -1, anisotropy_penalty = -1,
-        depth_smoothness = -1, densify_grad_threshold = -1, max_angular_scale = -1;
-};
-
+// recon: the dataset options and the pipeline's own config (engine/pipeline/recon.h), which
+// the options are parsed straight into; only what needs parsing stays here.
 struct ReconArgs {
   DatasetArgs data;
-  std::string output;
-  long iterations = -1;  // -1: 3000, or 1000 under the sparse-view preset (<= 9 train views)
-  uint64_t seed = 0;
-  std::string init = "auto";  // auto | sfm | random | mvs
-  size_t init_points = 10000;
-  int sh_degree = 3;
-  std::vector<float> background;  // empty: black, or the colour transparent images were composited on
-  bool random_background = false;
-  long checkpoint_interval = 0;
-  std::string resume;
-  size_t max_gaussians = 0;
-  bool skip_test_renders = false;
-  bool no_densify = false;
-  PriorReconArgs prior;
-  std::string language;            // LangSplat language_features/ folder: train a language field after RGB
-  long language_iterations = 10000;
-  RegularizerArgs reg;
-  std::string device = "auto";    // auto | cpu | cuda (tools/sparsplat/device.h, docs/cuda.md)
+  ReconConfig config;
+  std::vector<float> background;  // empty: the pipeline's default (black, or the RGBA backdrop)
 };
 
 struct RenderArgs {
-  std::string model;        // PLY
+  std::string model;        // PLY, or a recon output folder (its point_cloud.ply and cameras.json)
   std::string cameras;      // INRIA cameras.json, or
   DatasetArgs data;         // a dataset (its cameras, split "test" by default)
   std::string split = "test";  // test | train | all (with a dataset)
   std::string output;
   std::vector<float> background = {0, 0, 0};
   int sh_degree = -1;       // -1: the model's degree
-  std::string backend = "cpu";  // cpu | vulkan (headless, engine/display)
-  std::string device = "auto";  // auto | cpu | cuda: the rasterizer of --backend cpu (docs/cuda.md)
+  std::string device = "auto";  // auto | cpu | cuda | vulkan (engine/pipeline/devices.h); --backend is an alias
 };
 
 struct EvalArgs {

@@ -36,6 +36,8 @@ void add_dataset_options(CLI::App* app, sp::cli::DatasetArgs& d, bool positional
 
 int main(int argc, char** argv) {
   CLI::App app{"sparsplat: 3D Gaussian Splatting from a handful of posed photos"};
+  // Every option's --help line shows its default (subcommands inherit this).
+  app.option_defaults()->always_capture_default();
   app.require_subcommand(1);
   int threads = 0;
   bool quiet = false, verbose = false;
@@ -44,35 +46,36 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "Debug messages");
 
   sp::cli::ReconArgs recon;
+  bool skip_test_renders = false, no_densify = false;  // negated into recon.config
   auto* r = app.add_subcommand("recon", "Reconstruct a scene: train Gaussians, render and evaluate the test views");
   add_dataset_options(r, recon.data);
-  r->add_option("-o,--output", recon.output, "Output folder")->required();
-  r->add_option("--iterations", recon.iterations,
+  r->add_option("-o,--output", recon.config.output, "Output folder")->required();
+  r->add_option("--iterations", recon.config.iterations,
                 "Training iterations (default 3000; 1000 with the sparse-view preset, <= 9 train views)")
       ->check(CLI::Range(0L, 10000000L));
-  r->add_option("--seed", recon.seed, "Random seed")->capture_default_str();
-  r->add_option("--init", recon.init,
+  r->add_option("--seed", recon.config.seed, "Random seed")->capture_default_str();
+  r->add_option("--init", recon.config.init.method,
                 "Initial Gaussians: sfm, random, mvs (plane-sweep stereo over the train views), or auto "
                 "(sfm when >= 1000 SfM points are seen by the train views, else mvs for 2..9 train views, "
                 "else sfm when usable points exist, else random)")
       ->check(CLI::IsMember({"auto", "sfm", "random", "mvs"}))
       ->capture_default_str();
-  r->add_option("--init-points", recon.init_points, "Number of random initial Gaussians")->capture_default_str()
+  r->add_option("--init-points", recon.config.init.gaussians.random_points, "Number of random initial Gaussians")->capture_default_str()
       ->check(CLI::Range(size_t(1), size_t(100000000)));
-  r->add_option("--sh-degree", recon.sh_degree, "Maximum SH degree")->check(CLI::Range(0, 3))->capture_default_str();
+  r->add_option("--sh-degree", recon.config.sh_degree, "Maximum SH degree")->check(CLI::Range(0, 3))->capture_default_str();
   r->add_option("--background", recon.background,
                 "Background colour r,g,b in [0,1] (default: black; white for transparent Blender images)")->delimiter(',')->expected(3);
-  r->add_flag("--random-background", recon.random_background, "Random background colour every iteration");
-  r->add_option("--checkpoint-every", recon.checkpoint_interval, "Write a checkpoint every N iterations (0 = only at the end)")
+  r->add_flag("--random-background", recon.config.random_background, "Random background colour every iteration");
+  r->add_option("--checkpoint-every", recon.config.checkpoint_interval, "Write a checkpoint every N iterations (0 = only at the end)")
       ->check(CLI::Range(0L, 10000000L));
-  r->add_option("--resume", recon.resume, "Continue from a checkpoint file");
-  r->add_option("--max-gaussians", recon.max_gaussians, "Stop densifying beyond this many Gaussians (0 = no cap)");
-  r->add_flag("--no-densify", recon.no_densify, "Keep the initial Gaussians: no clone/split/prune, no opacity reset");
-  r->add_option("--language", recon.language, "LangSplat language_features/ folder: train a language field on the result (docs/language.md)");
-  r->add_option("--language-iterations", recon.language_iterations, "Language-field iterations")->check(CLI::Range(1L, 100000000L))->capture_default_str();
+  r->add_option("--resume", recon.config.resume, "Continue from a checkpoint file");
+  r->add_option("--max-gaussians", recon.config.max_gaussians, "Stop densifying beyond this many Gaussians (0 = no cap)");
+  r->add_flag("--no-densify", no_densify, "Keep the initial Gaussians: no clone/split/prune, no opacity reset");
+  r->add_option("--language", recon.config.language.features, "LangSplat language_features/ folder: train a language field on the result (docs/language.md)");
+  r->add_option("--language-iterations", recon.config.language.iterations, "Language-field iterations")->check(CLI::Range(1L, 100000000L))->capture_default_str();
   // Sparse-view regularizers (docs/sparse_view.md "Regularizers"): defaults from the preset
   // for <= 9 train views; each can be set on its own.
-  auto& rg = recon.reg;
+  auto& rg = recon.config.regularizers;
   r->add_option("--regularizers", rg.preset, "Sparse-view regularizer preset: auto (on for <= 9 train views) or off")
       ->check(CLI::IsMember({"auto", "off"}))->capture_default_str();
   r->add_option("--co-training", rg.co_training, "Two co-regularized fields (CoR-GS; on in the sparse preset): auto, on or off")
@@ -96,13 +99,13 @@ int main(int argc, char** argv) {
   r->add_option("--densify-grad-threshold", rg.densify_grad_threshold,
                 "View-space gradient threshold for clone/split (INRIA 2e-4; sparse preset 1e-3)")
       ->check(CLI::Range(1e-9f, 1.0f));
-  r->add_flag("--no-test-renders", recon.skip_test_renders, "Skip rendering and evaluating the test views");
-  r->add_option("--device", recon.device,
+  r->add_flag("--no-test-renders", skip_test_renders, "Skip rendering and evaluating the test views");
+  r->add_option("--device", recon.config.device,
                 "Train on: auto (CUDA when present and the run needs nothing it lacks, else CPU), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   // Diffusion-prior refinement (docs/prior.md); needs a build with libtorch.
-  auto& pr = recon.prior;
+  auto& pr = recon.config.prior;
   r->add_option("--prior", pr.model, "Diffusion prior: train-prior's prior.pt or a TorchScript model (off when absent)");
   r->add_option("--prior-start", pr.start, "First refinement round at this iteration (default: half of --iterations)");
   r->add_option("--prior-every", pr.every, "Refinement round every N iterations (default: a quarter of --iterations)");
@@ -164,7 +167,10 @@ int main(int argc, char** argv) {
 
   sp::cli::RenderArgs render;
   auto* rd = app.add_subcommand("render", "Render a PLY model from cameras.json or from a dataset's cameras");
-  rd->add_option("model", render.model, "Gaussian PLY (INRIA layout)")->required();
+  rd->add_option("model", render.model,
+                 "Gaussian PLY (INRIA layout), or a recon output folder (its point_cloud.ply, and its cameras.json "
+                 "unless --cameras or --dataset is given)")
+      ->required();
   rd->add_option("--cameras", render.cameras, "INRIA cameras.json");
   rd->add_option("--dataset", render.data.path, "Dataset whose cameras to render");
   add_dataset_options(rd, render.data, false);
@@ -174,12 +180,13 @@ int main(int argc, char** argv) {
   rd->add_option("-o,--output", render.output, "Output folder for PNGs")->required();
   rd->add_option("--background", render.background, "Background colour r,g,b in [0,1]")->delimiter(',')->expected(3);
   rd->add_option("--sh-degree", render.sh_degree, "SH degree to render with (default: the model's)")->check(CLI::Range(0, 3));
-  rd->add_option("--backend", render.backend, "Renderer: cpu (tile rasterizer) or vulkan (headless GPU/lavapipe)")
-      ->check(CLI::IsMember({"cpu", "vulkan"}))
-      ->capture_default_str();
-  rd->add_option("--device", render.device, "Tile rasterizer on: auto (CUDA when present, else CPU), cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
+  std::string render_backend;  // --backend: the older name of --device (cpu | vulkan)
+  rd->add_option("--device", render.device,
+                 "Renderer: auto (CUDA when present, else the CPU tile rasterizer), cpu, cuda or vulkan (headless "
+                 "GPU or lavapipe)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda", "vulkan"}));
+  rd->add_option("--backend", render_backend, "Alias of --device (cpu or vulkan), kept for older scripts")
+      ->check(CLI::IsMember({"cpu", "vulkan"}));
 
   // Language field (docs/language.md).
   sp::cli::LanguageArgs lang;
@@ -273,8 +280,20 @@ int main(int argc, char** argv) {
   sp::set_log_level(quiet ? sp::LogLevel::Quiet : verbose ? sp::LogLevel::Debug : sp::LogLevel::Info);
   sp::set_thread_count(threads);
   try {
-    if (*r) return sp::cli::run_recon(recon);
-    if (*rd) return sp::cli::run_render(render);
+    if (*r) {
+      recon.config.test_views = !skip_test_renders;
+      recon.config.densify = !no_densify;
+      return sp::cli::run_recon(recon);
+    }
+    if (*rd) {
+      if (!render_backend.empty()) {
+        if (render.device != "auto" && render.device != render_backend)
+          throw sp::Error(sp::ErrorKind::BadInput, "--backend " + render_backend + " and --device " + render.device +
+                                                      " disagree (--backend is an alias of --device; give one)");
+        render.device = render_backend;
+      }
+      return sp::cli::run_render(render);
+    }
     if (*ev) return sp::cli::run_eval(eval);
     if (*lg) return sp::cli::run_language(lang);
     if (*qy) return sp::cli::run_query(query);

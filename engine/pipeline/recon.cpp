@@ -1,0 +1,329 @@
+#include "engine/pipeline/recon.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/atomic_file.h"
+#include "engine/core/error.h"
+#include "engine/core/parallel.h"
+#include "engine/io/cameras_json.h"
+#include "engine/io/gaussian_ply.h"
+#include "engine/io/image_io.h"
+#include "engine/language/language_pipeline.h"
+#include "engine/pipeline/devices.h"
+
+namespace sp {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const char* stage_name(ReconStage stage) {
+  switch (stage) {
+    case ReconStage::Initialize: return "initialize";
+    case ReconStage::Train: return "train";
+    case ReconStage::Language: return "language";
+    case ReconStage::Evaluate: return "evaluate";
+    case ReconStage::Save: return "save";
+  }
+  return "?";
+}
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Tells the observer and keeps the report: every stage passes through here once, ran or not.
+class StageLog {
+ public:
+  StageLog(ReconObserver& observer, std::vector<StageReport>& reports) : observer_(observer), reports_(reports) {}
+  void start(ReconStage stage, const std::string& detail, long total = 0) {
+    stage_ = stage;
+    start_ = Clock::now();
+    observer_.stage_started(stage, detail, total);
+  }
+  void finish(const std::string& detail) { report(stage_, true, detail, seconds_since(start_)); }
+  void skip(ReconStage stage, const std::string& why) { report(stage, false, why, 0); }
+
+ private:
+  void report(ReconStage stage, bool ran, const std::string& detail, double seconds) {
+    reports_.push_back({stage, ran, detail, seconds});
+    observer_.stage_finished(reports_.back());
+  }
+  ReconObserver& observer_;
+  std::vector<StageReport>& reports_;
+  ReconStage stage_ = ReconStage::Initialize;
+  Clock::time_point start_;
+};
+
+// Renders and scores `data`'s test views; with `out_dir`, writes renders/, gt/ and
+// side_by_side/ (ground truth | render | error x 4) there.
+Scores score_test_views(Rasterizer& rasterizer, const Dataset& data, const GaussianModel& model,
+                        const RenderOptions& ro, const std::string& out_dir, ReconObserver* observer) {
+  std::vector<ViewScore> scores;
+  if (!out_dir.empty())
+    for (const char* sub : {"renders", "gt", "side_by_side"}) fs::create_directories(fs::path(out_dir) / sub);
+  for (int id : data.test_ids) {
+    const Camera& cam = data.cameras[size_t(id)];
+    const Image render = rasterizer.forward(cam, params_of(model), ro).color;
+    const Image gt = data.image(id);
+    scores.push_back(score_view(cam.name, render, gt, data.mask(id)));
+    if (!out_dir.empty()) {
+      const std::string name = render_file_name(cam.name);
+      save_png((fs::path(out_dir) / "renders" / name).string(), render);
+      save_png((fs::path(out_dir) / "gt" / name).string(), gt);
+      Image error(gt.width, gt.height, 3);
+      for (size_t i = 0; i < error.pixels.size(); ++i)
+        error.pixels[i] = std::min(1.0f, 4.0f * std::abs(render.pixels[i] - gt.pixels[i]));
+      save_png((fs::path(out_dir) / "side_by_side" / name).string(), side_by_side({gt, render, error}));
+    }
+    if (observer) observer->progress(ReconStage::Evaluate, long(scores.size()), cam.name);
+  }
+  return summarize(std::move(scores));
+}
+
+std::string split_json(const Dataset& data) {
+  nlohmann::ordered_json j;
+  j["dataset"] = fs::absolute(data.root).lexically_normal().string();
+  j["format"] = data.format;
+  j["protocol"] = data.protocol;
+  j["train_ids"] = data.train_ids;
+  j["test_ids"] = data.test_ids;
+  std::vector<std::string> train_names, test_names;
+  for (int i : data.train_ids) train_names.push_back(data.cameras[size_t(i)].name);
+  for (int i : data.test_ids) test_names.push_back(data.cameras[size_t(i)].name);
+  j["train_images"] = train_names;
+  j["test_images"] = test_names;
+  return j.dump(2);
+}
+
+void write_json(const fs::path& path, const std::string& text) { write_text_atomic(path.string(), text + "\n"); }
+
+// Everything a run needs is checked here, before any output exists.
+void check_config(const ReconConfig& c) {
+  if (!c.output.empty() && fs::exists(c.output) && !fs::is_directory(c.output))
+    throw_bad_input(c.output, "exists and is not a folder");
+  if (c.output.empty() && c.checkpoint_interval > 0)
+    throw_bad_input("checkpoint interval", "periodic checkpoints need an output folder");
+  if (c.iterations < -1) throw_bad_input("--iterations", "must be >= 0");
+  if (c.sh_degree < 0 || c.sh_degree > 3) throw_bad_input("--sh-degree", "must lie in [0, 3]");
+  if (c.background)
+    for (int k = 0; k < 3; ++k)
+      if (!((*c.background)[k] >= 0.0f && (*c.background)[k] <= 1.0f))
+        throw_bad_input("--background", "values must lie in [0, 1]");
+  if (!c.resume.empty() && !fs::is_regular_file(c.resume)) throw_bad_input(c.resume, "no such checkpoint file");
+  if (c.prior.enabled() && !fs::is_regular_file(c.prior.model))
+    throw_bad_input(c.prior.model, "no such prior model file");
+  if (!c.language.features.empty() && !fs::is_directory(c.language.features))
+    throw_bad_input(c.language.features, "language feature folder not found (LangSplat's language_features/)");
+  if (!c.language.features.empty() && c.language.iterations < 1)
+    throw_bad_input("--language-iterations", "must be at least 1");
+}
+
+}  // namespace
+
+ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver& observer) {
+  const auto t0 = Clock::now();
+  ScopedLogSink sink([&](LogSeverity severity, const std::string& message) { observer.log(severity, message); });
+  check_config(cfg);
+  if (data.train_ids.empty()) throw_bad_input(data.root, "no train views to optimize on");
+  // Transparent (RGBA) photos were composited on a colour: render the Gaussians over it.
+  const glm::vec3 background =
+      cfg.background ? *cfg.background : data.format == "blender" ? data.rgba_background : glm::vec3(0.0f);
+  // Decode every image the run will use now, so a corrupt file fails before any output.
+  for (int id : data.train_ids) (void)data.image(id);
+  if (cfg.test_views)
+    for (int id : data.test_ids) (void)data.image(id);
+  log_info("dataset: " + data.format + ", " + std::to_string(data.size()) + " views at " +
+           std::to_string(data.cameras[0].width) + "x" + std::to_string(data.cameras[0].height) + ", " +
+           std::to_string(data.train_ids.size()) + " train / " + std::to_string(data.test_ids.size()) + " test (" +
+           data.protocol + ")");
+
+  ReconResult result;
+  StageLog stages(observer, result.stages);
+  const fs::path out(cfg.output);
+  const bool writes = !cfg.output.empty();
+
+  // Cheap checks first: a refused option must not wait for the multi-view stereo start.
+  TrainOptions to;
+  to.iterations = cfg.iterations >= 0 ? cfg.iterations : default_iterations(cfg.regularizers, data.train_ids.size());
+  to.seed = cfg.seed;
+  to.sh_degree = cfg.sh_degree;
+  to.background = background;
+  to.random_background = cfg.random_background;
+  to.checkpoint_interval = cfg.checkpoint_interval;
+  if (writes) to.checkpoint_dir = (out / "checkpoints").string();
+  to.densify.max_gaussians = cfg.max_gaussians;
+  if (!cfg.densify) to.densify_until = 0;
+  result.regularizers = apply_regularizers(cfg.regularizers, data.train_ids.size(), to);
+  log_info("regularizers: " + result.regularizers);
+  // The GPU-resident trainer runs the plain recipe; a run needing anything it lacks stays on
+  // the CPU (auto) or is refused (cuda).
+  std::string blocker = training_unsupported("cuda", to);
+  if (blocker.empty() && !cfg.resume.empty()) blocker = "--resume (checkpoints)";
+  if (blocker.empty() && cfg.prior.enabled()) blocker = "--prior";
+  const std::string device = resolve_device(cfg.device, DeviceUse::Train, "recon", blocker);
+
+  // ---- initialize
+  stages.start(ReconStage::Initialize, "");
+  InitPolicy policy = cfg.init;
+  policy.gaussians.sh_degree = cfg.sh_degree;
+  policy.gaussians.seed = cfg.seed;
+  InitialModel initial = choose_initial_model(data, policy);
+  log_info("init: " + initial.description);
+  result.init = initial.method;
+
+  auto rasterizer = make_rasterizer(device);
+  // Only now, with every option checked, does the output folder get its first file.
+  if (writes) {
+    fs::create_directories(out);
+    write_json(out / "split.json", split_json(data));
+  }
+  RenderOptions eval_ro;
+  eval_ro.background = background;
+  eval_ro.sh_degree = 0;
+  if (cfg.test_views && !data.test_ids.empty())
+    result.initial_scores = score_test_views(*rasterizer, data, initial.model, eval_ro, "", nullptr);
+  stages.finish(initial.description);
+
+  // ---- train
+  auto backend = make_training_backend(device, data, std::move(initial.model), to, *rasterizer);
+  if (!cfg.resume.empty()) {
+    backend->load_checkpoint(cfg.resume);
+    log_info("resumed from " + cfg.resume + " at iteration " + std::to_string(backend->iteration()));
+  }
+  std::unique_ptr<prior::RefinementDriver> prior_driver;  // docs/prior.md
+  if (cfg.prior.enabled())
+    prior_driver = std::make_unique<prior::RefinementDriver>(cfg.prior, data, to.iterations, background, cfg.seed,
+                                                             cfg.output);
+  const long first = backend->iteration();
+  stages.start(ReconStage::Train, device, to.iterations);
+  const auto train_start = Clock::now();
+  backend->run([&](const StepStats& s) {
+    char detail[160];
+    std::snprintf(detail, sizeof detail, "loss %.4f PSNR %.2f | %zu Gaussians", s.loss_ema, s.psnr, s.gaussians);
+    observer.progress(ReconStage::Train, s.iteration, detail);
+    if (prior_driver) prior_driver->after_step(*backend);
+  });
+  result.train_seconds = seconds_since(train_start);
+  result.iterations = backend->iteration();
+  result.iterations_this_run = backend->iteration() - first;
+  result.sh_degree = backend->active_sh_degree();
+  result.device = backend->device();
+  if (writes) {
+    if (const std::string lacking = backend->checkpoints_unsupported(); lacking.empty()) {
+      fs::create_directories(out / "checkpoints");
+      backend->save_checkpoint((out / "checkpoints" / "last.bin").string());
+    } else {
+      log_info("no checkpoint written: " + lacking + " (use --device cpu for them)");
+    }
+  }
+  result.model = backend->model();
+  stages.finish(std::to_string(result.model.size()) + " Gaussians");
+
+  // ---- language
+  std::optional<LanguageField> language;
+  if (cfg.language.features.empty()) {
+    stages.skip(ReconStage::Language, "no language features given");
+  } else {
+    stages.start(ReconStage::Language, "", cfg.language.iterations);
+    LanguageTrainOptions lo;
+    lo.iterations = cfg.language.iterations;
+    lo.seed = cfg.seed;
+    std::vector<Camera> cameras;
+    for (int id : data.train_ids) cameras.push_back(data.cameras[size_t(id)]);
+    const LanguageStageResult lang =
+        train_language_stage(result.model, cameras, cfg.language.features, lo, [&](long it, float loss) {
+          char detail[64];
+          std::snprintf(detail, sizeof detail, "loss %.4f", double(loss));
+          observer.progress(ReconStage::Language, it, detail);
+        });
+    language = lang.field;
+    char detail[96];
+    std::snprintf(detail, sizeof detail, "loss %.4f, %d extra channels", double(lang.loss), result.model.extra_channels);
+    stages.finish(detail);
+  }
+
+  // ---- evaluate
+  nlohmann::ordered_json prior_json;
+  if (prior_driver)
+    prior_json = {{"model", cfg.prior.model}, {"rounds", prior_driver->rounds()}, {"seconds", prior_driver->seconds()}};
+  if (!cfg.test_views) {
+    stages.skip(ReconStage::Evaluate, "test views not asked for");
+  } else if (data.test_ids.empty()) {
+    stages.skip(ReconStage::Evaluate, "the dataset has no test views");
+  } else {
+    stages.start(ReconStage::Evaluate, "", long(data.test_ids.size()));
+    eval_ro.sh_degree = result.sh_degree;
+    // The colour model: language channels do not change colour renders.
+    const GaussianModel& rgb = backend->model();
+    result.scores = score_test_views(*rasterizer, data, rgb, eval_ro, writes ? (out / "test").string() : "", &observer);
+    if (prior_driver) {
+      const Scores refined = prior_driver->final_pass(*rasterizer, rgb, eval_ro);
+      if (!refined.views.empty())
+        prior_json["final_pass_mean"] = {{"psnr", refined.mean_psnr}, {"ssim", refined.mean_ssim}};
+    }
+    char detail[96];
+    std::snprintf(detail, sizeof detail, "%zu views, mean PSNR %.3f", result.scores.views.size(), result.scores.mean_psnr);
+    stages.finish(detail);
+  }
+  result.wall_seconds = seconds_since(t0);
+
+  // ---- save
+  if (!writes) {
+    stages.skip(ReconStage::Save, "no output folder given");
+  } else {
+    stages.start(ReconStage::Save, cfg.output);
+    if (language)
+      write_language_model((out / "point_cloud.ply").string(), result.model, *language);
+    else
+      write_gaussian_ply((out / "point_cloud.ply").string(), result.model);
+    write_cameras_json((out / "cameras.json").string(), data.cameras);
+    nlohmann::ordered_json run = {
+        {"iterations", result.iterations},
+        {"iterations_this_run", result.iterations_this_run},
+        {"train_seconds", result.train_seconds},
+        {"seconds_per_iteration",
+         result.iterations_this_run > 0 ? result.train_seconds / double(result.iterations_this_run) : 0.0},
+        {"wall_seconds", result.wall_seconds},
+        {"gaussians", result.model.size()},
+        {"sh_degree", result.sh_degree},
+        {"device", result.device},
+        {"threads", thread_count()},
+        {"init", result.init},
+        {"regularizers", result.regularizers},
+        {"seed", cfg.seed},
+        {"resolution", {data.cameras[0].width, data.cameras[0].height}},
+        {"train_views", data.train_ids.size()},
+        {"test_views", data.test_ids.size()},
+        {"initial_mean", {{"psnr", result.initial_scores.mean_psnr}, {"ssim", result.initial_scores.mean_ssim}}}};
+    if (result.initial_scores.mean_masked_psnr >= 0)
+      run["initial_mean"]["masked_psnr"] = result.initial_scores.mean_masked_psnr;
+    if (prior_driver) run["prior"] = prior_json;
+    nlohmann::ordered_json stage_list = nlohmann::json::array();
+    for (const StageReport& s : result.stages)
+      stage_list.push_back({{"stage", stage_name(s.stage)}, {"ran", s.ran}, {"detail", s.detail}, {"seconds", s.seconds}});
+    stage_list.push_back({{"stage", "save"}, {"ran", true}, {"detail", cfg.output}, {"seconds", 0.0}});
+    run["stages"] = stage_list;
+    std::vector<std::pair<std::string, std::string>> extra;
+    for (auto it = run.begin(); it != run.end(); ++it) extra.emplace_back(it.key(), it.value().dump());
+    write_json(out / "metrics.json", scores_json(result.scores, extra));
+    stages.finish((out / "point_cloud.ply").string());
+  }
+
+  // The promise of the header: each stage once, in order.
+  if (result.stages.size() != size_t(kReconStages))
+    throw_internal("run_recon: " + std::to_string(result.stages.size()) + " stage reports, expected " +
+                   std::to_string(kReconStages));
+  for (int i = 0; i < kReconStages; ++i)
+    if (result.stages[size_t(i)].stage != ReconStage(i))
+      throw_internal(std::string("run_recon: stage ") + stage_name(ReconStage(i)) + " out of order");
+  return result;
+}
+
+}  // namespace sp

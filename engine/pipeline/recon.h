@@ -1,0 +1,101 @@
+#pragma once
+// One reconstruction, as every front door runs it (the CLI's `recon`, `train-prior`, the
+// benchmarks, `submit`, a GUI): docs/training.md "Pipeline".
+//
+//   initialize   choose_initial_model (engine/scene/initialization.h); split.json; the
+//                untrained model's test-view scores
+//   train        the training backend of the chosen device, with the regularizer preset
+//                and, when configured, the diffusion prior's refinement rounds;
+//                checkpoints/last.bin
+//   language     a language field on the trained model (LangSplat features), if configured
+//   evaluate     render and score the test views (test/renders, gt, side_by_side; masked
+//                scores where the dataset has masks; the prior's 2D pass when configured)
+//   save         point_cloud.ply (+ .language.npy), cameras.json, metrics.json
+//
+// Every stage reports to the observer when it starts and ends, and one that does not run
+// says why; the result lists them all (a stage is never skipped silently).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <glm/glm.hpp>
+
+#include "engine/core/log.h"
+#include "engine/eval/scores.h"
+#include "engine/model/gaussian_model.h"
+#include "engine/prior/refinement_driver.h"
+#include "engine/scene/dataset.h"
+#include "engine/scene/initialization.h"
+#include "engine/train/presets.h"
+
+namespace sp {
+
+struct LanguageStageConfig {
+  std::string features;  // LangSplat language_features/ folder; "" = no language stage
+  long iterations = 10000;
+};
+
+// What a reconstruction is told; the CLI parses its options straight into this.
+struct ReconConfig {
+  std::string output;            // output folder; "" = nothing written (the result only)
+  long iterations = -1;          // -1: default_iterations (engine/train/presets.h)
+  uint64_t seed = 0;
+  InitPolicy init;               // its gaussians.seed and sh_degree follow seed and sh_degree
+  int sh_degree = 3;
+  // Unset: black, or the colour a Blender dataset's transparent photos were composited on.
+  std::optional<glm::vec3> background;
+  bool random_background = false;
+  long checkpoint_interval = 0;  // 0 = only the final checkpoint
+  std::string resume;            // checkpoint to continue from
+  size_t max_gaussians = 0;
+  bool densify = true;
+  bool test_views = true;        // render and score the test views
+  RegularizerConfig regularizers;
+  prior::PriorConfig prior;
+  LanguageStageConfig language;
+  std::string device = "auto";   // auto | cpu | cuda (engine/pipeline/devices.h)
+};
+
+enum class ReconStage { Initialize, Train, Language, Evaluate, Save };
+const char* stage_name(ReconStage stage);  // "initialize", "train", "language", "evaluate", "save"
+constexpr int kReconStages = 5;
+
+struct StageReport {
+  ReconStage stage = ReconStage::Initialize;
+  bool ran = false;
+  std::string detail;  // what it did, or why it did not run
+  double seconds = 0;
+};
+
+class ReconObserver {
+ public:
+  virtual ~ReconObserver() = default;
+  // `total`: the stage's unit count for progress (iterations, views); 0 when it has none.
+  virtual void stage_started(ReconStage /*stage*/, const std::string& /*detail*/, long /*total*/) {}
+  virtual void stage_finished(const StageReport& /*report*/) {}
+  virtual void progress(ReconStage /*stage*/, long /*done*/, const std::string& /*detail*/) {}
+  // Log lines of the engine while the reconstruction runs (default: stderr as usual).
+  virtual void log(LogSeverity severity, const std::string& message) { write_log_line(severity, message); }
+};
+
+struct ReconResult {
+  GaussianModel model;           // trained (with the language field when that stage ran)
+  Scores scores;                 // test views after training (empty when not rendered)
+  Scores initial_scores;         // the same views before training
+  long iterations = 0;           // total, and in this run (after a resume)
+  long iterations_this_run = 0;
+  double train_seconds = 0, wall_seconds = 0;
+  int sh_degree = 0;             // active SH degree at the end
+  std::string device;            // "cpu", "cuda: <name>"
+  std::string init;              // sfm | mvs | random
+  std::string regularizers;      // one-line summary
+  std::vector<StageReport> stages;  // every stage in order, ran or not
+};
+
+// Runs the whole reconstruction. Every option is checked and every image the run uses is
+// decoded before the output folder gets its first file, so bad input (BadInput, one line)
+// leaves nothing behind.
+ReconResult run_recon(const Dataset& dataset, const ReconConfig& config, ReconObserver& observer);
+
+}  // namespace sp

@@ -1,0 +1,39 @@
+#pragma once
+// Training presets: the sparse-view preset (docs/sparse_view.md "Regularizers") and the
+// settings a user overrides on top of it, as plain values the front doors parse into.
+#include <cstddef>
+#include <string>
+
+#include "engine/train/train_options.h"
+
+namespace sp {
+
+// The sparse-view preset for `train_views` views (<= 9): the regularizers that measurably
+// helped (docs/sparse_view.md) and the densification thresholds that keep 3-view runs from
+// overgrowing; for more views, `options` unchanged.
+TrainOptions sparse_view_defaults(TrainOptions options, int train_views);
+
+// The regularizer settings of a reconstruction. "auto" / negative values: the preset's
+// (sparse-view preset for <= 9 train views, plain 3DGS otherwise).
+struct RegularizerConfig {
+  std::string preset = "auto";       // auto | off: off = plain 3DGS whatever the view count
+  std::string co_training = "auto";  // auto | on | off
+  std::string unpooling = "auto";    // auto | on | off
+  int pseudo_views = -1;
+  float co_regularization = -1, opacity_entropy = -1, scale_penalty = -1, anisotropy_penalty = -1,
+        depth_smoothness = -1, densify_grad_threshold = -1, max_angular_scale = -1;
+};
+
+// Whether the sparse-view preset governs a run with `train_views` views.
+bool sparse_view_preset_applies(const RegularizerConfig& config, size_t train_views);
+
+// Iterations when none are given: INRIA's 3000 for dense captures; 1000 under the
+// sparse-view preset, where the protocol tables were measured (docs/sparse_view.md).
+long default_iterations(const RegularizerConfig& config, size_t train_views);
+
+// Applies the preset for `train_views` (unless preset "off"), then each explicit setting.
+// Returns a one-line summary of what is on, for the log and metrics.json. BadInput for an
+// unknown preset or on/off value.
+std::string apply_regularizers(const RegularizerConfig& config, size_t train_views, TrainOptions& options);
+
+}  // namespace sp
