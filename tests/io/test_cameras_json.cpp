@@ -128,7 +128,7 @@ TEST(CamerasJson, ClearErrors) {
   expect_bad_input([&] { read_cameras_json(dir + "/missing.json"); }, "no such file");
 }
 
-TEST(CamerasJson, MutatedFilesGiveBadInputOrParse) {
+TEST(CamerasJson, MutatedFilesAreMostlyRejectedAsBadInput) {
   SP_REQUIRE_DATASET(dir, "opensplat_statue");
   // The first three cameras of the real file as the seed.
   const auto doc = nlohmann::json::parse(read_file(dir + "/cameras.json"));
@@ -140,7 +140,11 @@ TEST(CamerasJson, MutatedFilesGiveBadInputOrParse) {
     write_text_atomic(path, text);
     (void)read_cameras_json(path);
   }, opt);
-  std::printf("[ fuzz ] cameras.json: %zu inputs, %zu parsed, %zu rejected\n", stats.calls, stats.accepted, stats.rejected);
+  std::printf("[ fuzz ] cameras.json: %zu inputs, %zu parsed, %zu rejected (prefixes %.3f, mutations %.3f)\n",
+              stats.calls, stats.accepted, stats.rejected, stats.prefix_rejected_share(), stats.mutation_rejected_share());
+  // Every truncated document is invalid JSON; most random edits break a field (measured 0.939).
+  EXPECT_EQ(stats.prefix_rejected_share(), 1.0);
+  EXPECT_GE(stats.mutation_rejected_share(), 0.85);
 }
 
 }  // namespace

@@ -34,7 +34,12 @@ struct FuzzOptions {
 
 struct FuzzStats {
   size_t calls = 0, accepted = 0, rejected = 0;
+  // The same split by kind of input, for tests that say how much a parser must reject:
+  // a binary format rejects every truncation; a checked format most random edits.
+  size_t prefixes = 0, prefixes_rejected = 0, mutations = 0, mutations_rejected = 0;
   double slowest_seconds = 0;
+  double prefix_rejected_share() const { return prefixes ? double(prefixes_rejected) / double(prefixes) : 0.0; }
+  double mutation_rejected_share() const { return mutations ? double(mutations_rejected) / double(mutations) : 0.0; }
 };
 
 // Random edits a corrupted file typically shows: bit flips, bytes set to boundary values,
@@ -142,19 +147,26 @@ template <class Parse>
 FuzzStats fuzz_parser(const std::string& valid, const Parse& parse, const FuzzOptions& opt = {}) {
   FuzzStats stats;
   int failures = 0;
-  const auto run = [&](const std::string& input, const std::string& label) {
+  // Runs one input; counts it under `total` / `rejected` when it was rejected.
+  const auto run = [&](const std::string& input, const std::string& label, size_t& total, size_t& rejected) {
+    const size_t before = stats.rejected;
     if (failures < 5 && !fuzz_one(parse, input, label, opt, stats)) ++failures;
+    ++total;
+    rejected += stats.rejected - before;
   };
-  run(std::string(), "empty input");
   const size_t n = valid.size();
   const size_t count = std::min(n, opt.max_prefixes);
-  for (size_t i = 0; i < count; ++i) {
+  for (size_t i = 0; i < count; ++i) {  // i = 0: the empty input
     const size_t len = count == n ? i : i * n / count;
-    run(valid.substr(0, len), "prefix of " + std::to_string(len) + " bytes");
+    run(valid.substr(0, len), len == 0 ? "empty input" : "prefix of " + std::to_string(len) + " bytes", stats.prefixes,
+        stats.prefixes_rejected);
   }
+  if (count == 0) run(std::string(), "empty input", stats.prefixes, stats.prefixes_rejected);
   std::mt19937_64 rng(opt.seed);
   const int mutations = opt.mutations * fuzz_scale();
-  for (int i = 0; i < mutations; ++i) run(mutate(valid, rng), "mutation " + std::to_string(i) + " (seed " + std::to_string(opt.seed) + ")");
+  for (int i = 0; i < mutations; ++i)
+    run(mutate(valid, rng), "mutation " + std::to_string(i) + " (seed " + std::to_string(opt.seed) + ")",
+        stats.mutations, stats.mutations_rejected);
   return stats;
 }
 
