@@ -29,6 +29,9 @@ std::string cuda_trainer_unsupported(const TrainOptions& o) {
   if (sv.scale_penalty > 0) return "the scale penalty";
   if (sv.anisotropy_penalty > 0) return "the anisotropy penalty";
   if (sv.max_angular_scale > 0) return "the angular scale cap";
+  if (sv.backdrop_alpha > 0) return "the backdrop term";
+  if (sv.opacity_decay > 0) return "opacity decay";
+  if (sv.min_views_seen > 0) return "pruning outside the train views";
   if (o.checkpoint_interval > 0) return "checkpoints";
   // Pseudo views only matter through co-training / depth smoothness (both refused above).
   return "";

@@ -8,6 +8,7 @@
 #include "engine/core/error.h"
 #include "engine/core/log.h"
 #include "engine/core/rng.h"
+#include "engine/scene/view_volume.h"
 
 namespace sp {
 namespace {
@@ -124,15 +125,24 @@ PointCloud random_points_in_view_volume(const Dataset& dataset, const InitOption
   // Uniform in inverse depth: as many points per pixel of disparity near and far, which
   // suits forward-facing scenes and is harmless for objects.
   const float inv_near = 1.0f / near_depth, inv_far = 1.0f / far_depth;
-  for (size_t i = 0; i < options.random_points; ++i) {
-    const Camera& cam = dataset.cameras[size_t(dataset.train_ids[size_t(rng.index(int(dataset.train_ids.size())))])];
+  std::vector<Camera> train;
+  for (int id : dataset.train_ids) train.push_back(dataset.cameras[size_t(id)]);
+  // With min_views > 1, draws until that many cameras see the point (bounded attempts).
+  const size_t attempts = options.min_views > 1 ? options.random_points * 200 : options.random_points;
+  for (size_t a = 0; a < attempts && pc.size() < options.random_points; ++a) {
+    const Camera& cam = train[size_t(rng.index(int(train.size())))];
     const float u = rng.uniform(0.0f, float(cam.width)), v = rng.uniform(0.0f, float(cam.height));
     const float z = 1.0f / rng.uniform(inv_far, inv_near);
     const glm::vec3 pc_cam((u - cam.cx) / cam.fx * z, (v - cam.cy) / cam.fy * z, z);
     const glm::vec3 pw = glm::transpose(cam.R) * (pc_cam - cam.t);
+    if (options.min_views > 1 &&
+        views_seeing(&pw.x, 1, train, 0.5f * near_depth, 2.0f * far_depth)[0] < options.min_views)
+      continue;
     pc.xyz.insert(pc.xyz.end(), {pw.x, pw.y, pw.z});
     for (int c = 0; c < 3; ++c) pc.rgb.push_back(std::clamp(0.5f + rng.normal(0.0f, 0.1f), 0.0f, 1.0f));
   }
+  if (pc.size() == 0) throw_bad_input(dataset.root, "no point of the train views' frusta is seen by " +
+                                                        std::to_string(options.min_views) + " train views");
   return pc;
 }
 
@@ -164,6 +174,23 @@ InitialModel choose_initial_model(const Dataset& data, const InitPolicy& policy)
   }
   if (method == "sfm") cloud = data.points;
   if (method == "random") cloud = random_points_in_view_volume(data, policy.gaussians);
+  if (method != "random" && policy.gaussians.min_views > 1) {
+    // SfM / MVS points outside the region two photos constrain.
+    float near_depth = 0, far_depth = 0;
+    estimate_depth_range(data, near_depth, far_depth);
+    std::vector<Camera> train;
+    for (int id : data.train_ids) train.push_back(data.cameras[size_t(id)]);
+    const auto seen = views_seeing(cloud.xyz.data(), cloud.size(), train, 0.5f * near_depth, 2.0f * far_depth);
+    PointCloud kept;
+    for (size_t i = 0; i < cloud.size(); ++i)
+      if (seen[i] >= policy.gaussians.min_views) {
+        kept.xyz.insert(kept.xyz.end(), cloud.xyz.begin() + long(3 * i), cloud.xyz.begin() + long(3 * i + 3));
+        kept.rgb.insert(kept.rgb.end(), cloud.rgb.begin() + long(3 * i), cloud.rgb.begin() + long(3 * i + 3));
+      }
+    log_info("init: " + std::to_string(kept.size()) + " of " + std::to_string(cloud.size()) + " points seen by " +
+             std::to_string(policy.gaussians.min_views) + " train views");
+    if (kept.size() >= 4) cloud = std::move(kept);
+  }
   InitialModel out;
   out.model = gaussians_from_points(cloud, policy.gaussians);
   out.method = method;

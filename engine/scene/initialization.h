@@ -17,6 +17,10 @@ struct InitOptions {
   size_t random_points = 10000;   // number of Gaussians for random initialization
   float initial_opacity = 0.1f;   // INRIA: inverse_sigmoid(0.1)
   uint64_t seed = 0;
+  // Keep only start points that at least this many train cameras see between the scene's
+  // near and far depth (engine/scene/view_volume.h): 2 bounds the start to where two photos
+  // constrain it (DNGaussian's bounded random start); 1 = anywhere a train view sees.
+  int min_views = 1;
 };
 
 // One isotropic Gaussian per point: scale = sqrt(mean squared distance to the 3 nearest

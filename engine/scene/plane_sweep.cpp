@@ -92,8 +92,11 @@ DepthMap plane_sweep_depth(const std::vector<Camera>& cameras, const std::vector
   if (!(near_depth > 0 && far_depth > near_depth)) throw_internal("plane_sweep_depth: bad depth range");
   const Camera& rc = cameras[size_t(ref)];
   const int w = rc.width, h = rc.height, r = o.window_radius, D = std::max(2, o.depth_planes);
+  // Each view has its own size and intrinsics (COLMAP's undistorter writes slightly different
+  // sizes per image): the others are sampled in their own pixel grids.
   for (size_t i = 0; i < images.size(); ++i)
-    if (images[i].width != w || images[i].height != h) throw_internal("plane_sweep_depth: image sizes differ");
+    if (images[i].width != cameras[i].width || images[i].height != cameras[i].height)
+      throw_internal("plane_sweep_depth: an image is not at its camera's size");
   const size_t npx = size_t(w) * size_t(h);
   const float n_win = float((2 * r + 1) * (2 * r + 1));
 
@@ -139,7 +142,7 @@ DepthMap plane_sweep_depth(const std::vector<Camera>& cameras, const std::vector
             const size_t i = size_t(y) * size_t(w) + size_t(x);
             float v = -1.0f;
             if (ps.z > 1e-6f)
-              v = sample(g[s], w, h, sc.fx * ps.x / ps.z + sc.cx - 0.5f, sc.fy * ps.y / ps.z + sc.cy - 0.5f);
+              v = sample(g[s], sc.width, sc.height, sc.fx * ps.x / ps.z + sc.cx - 0.5f, sc.fy * ps.y / ps.z + sc.cy - 0.5f);
             valid[i] = v >= 0.0f ? 1.0f : 0.0f;
             warped[i] = v >= 0.0f ? v : 0.0f;
           }
@@ -261,7 +264,7 @@ PointCloud fuse_depth_maps(const std::vector<DepthMap>& maps, const std::vector<
   return out;
 }
 
-PointCloud mvs_points(const Dataset& dataset, const PlaneSweepOptions& options) {
+PointCloud mvs_points(const Dataset& dataset, const PlaneSweepOptions& options, std::vector<DepthMap>* depth_maps) {
   if (dataset.train_ids.size() < 2) throw_bad_input(dataset.root, "multi-view stereo initialization needs at least 2 train views");
   const auto t0 = std::chrono::steady_clock::now();
   PlaneSweepOptions o = options;
@@ -281,8 +284,6 @@ PointCloud mvs_points(const Dataset& dataset, const PlaneSweepOptions& options) 
     rc.fy /= float(factor);
     rc.cx /= float(factor);
     rc.cy /= float(factor);
-    if (!cams.empty() && (img.width != imgs[0].width || img.height != imgs[0].height))
-      throw_bad_input(dataset.root, "multi-view stereo initialization needs train images of one size");
     cams.push_back(rc);
     imgs.push_back(std::move(img));
   }
@@ -300,6 +301,7 @@ PointCloud mvs_points(const Dataset& dataset, const PlaneSweepOptions& options) 
   for (const auto& m : maps)
     for (float d : m.depth) kept += d > 0;
   PointCloud pc = fuse_depth_maps(maps, imgs, o);
+  if (depth_maps) *depth_maps = maps;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   char line[256];
   std::snprintf(line, sizeof line,

@@ -39,7 +39,7 @@ struct DepthMap {
 };
 
 // Plane sweep for view `ref` of `cameras` against every other listed view (images are
-// RGB at their camera's size; all the same size). Winner-take-all over the planes with a
+// RGB at their camera's size; sizes and intrinsics may differ per view). Winner-take-all over the planes with a
 // parabolic sub-plane refinement; per pixel the score is the best NCC over the other views
 // (with 3 views a pixel is often seen by only one of the two others). Pixels below
 // min_ncc or min_texture get depth 0.
@@ -56,8 +56,10 @@ PointCloud fuse_depth_maps(const std::vector<DepthMap>& maps, const std::vector<
                            const PlaneSweepOptions& options);
 
 // The whole pipeline on a dataset's train views (their images at the dataset's size,
-// downsampled to max_side): sweep, filter, fuse. Logs depth coverage and timing.
-PointCloud mvs_points(const Dataset& dataset, const PlaneSweepOptions& options);
+// downsampled to max_side): sweep, filter, fuse. Logs depth coverage and timing. With
+// `depth_maps`, also the filtered depth map of each train view, in train_ids order.
+PointCloud mvs_points(const Dataset& dataset, const PlaneSweepOptions& options,
+                      std::vector<DepthMap>* depth_maps = nullptr);
 
 // Box-filter downsample of an image by an integer factor (>= 1); sizes round down.
 Image downsample_box(const Image& img, int factor);

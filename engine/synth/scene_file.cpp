@@ -8,6 +8,7 @@
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
+#include "engine/core/rng.h"
 
 namespace sp::synth {
 namespace fs = std::filesystem;
@@ -324,6 +325,25 @@ void validate_scene(const SceneDesc& d) {
   if (top >= floor_z + d.box_size.z || low <= floor_z || std::abs(d.rig.target.x) + d.rig.radius >= 0.5 * d.box_size.x ||
       std::abs(d.rig.target.y) + d.rig.radius >= 0.5 * d.box_size.y)
     throw_bad_input(w, "the camera rig (radius " + std::to_string(d.rig.radius) + " around the target) does not fit inside the box");
+}
+
+SceneDesc arrange_scene(SceneDesc desc, uint64_t seed, const std::string& name) {
+  Rng rng(seed * 2654435761u + 17);
+  desc.seed = seed;
+  desc.name = name.empty() ? desc.name + "_" + std::to_string(seed) : name;
+  for (size_t i = desc.objects.size(); i > 1; --i) {  // shuffle positions among objects
+    const size_t j = size_t(rng.index(int(i)));
+    std::swap(desc.objects[i - 1].translate, desc.objects[j].translate);
+  }
+  for (auto& o : desc.objects) {
+    o.translate.x += rng.uniform(-0.15f, 0.15f);
+    o.translate.y += rng.uniform(-0.15f, 0.15f);
+    o.rotate_deg.z += rng.uniform(0.0f, 360.0f);
+    o.scale *= double(rng.uniform(0.75f, 1.25f));
+  }
+  desc.default_lighting = rng.index(int(std::max<size_t>(1, desc.lighting_setups.size())));
+  desc.platform_color = glm::dvec3(rng.uniform(0.6f, 0.95f), rng.uniform(0.6f, 0.95f), rng.uniform(0.6f, 0.95f));
+  return desc;
 }
 
 }  // namespace sp::synth

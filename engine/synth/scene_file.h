@@ -107,4 +107,10 @@ SceneDesc read_scene(const std::string& path);
 // calls it; call it again after overriding fields.
 void validate_scene(const SceneDesc& desc);
 
+// Another arrangement of the same objects, drawn from `seed`: positions shuffled among the
+// objects and moved by up to +-0.15, a random turn, +-25% size, a lighting set-up and a
+// platform tint; name "<scene>_<seed>" unless `name` is given. Many distinct scenes of one
+// kind from one file (train-prior's training scenes, the quality bench's DTU-like set).
+SceneDesc arrange_scene(SceneDesc desc, uint64_t seed, const std::string& name = "");
+
 }  // namespace sp::synth

@@ -119,4 +119,12 @@ void DensityController::reset_opacity(GaussianModel& model, AdamState& adam, flo
   std::fill(adam.v.opacities.begin(), adam.v.opacities.end(), 0.0f);
 }
 
+void DensityController::decay_opacity(GaussianModel& model, float factor) {
+  // On the logit: sigmoid(x') = factor * sigmoid(x), x' = log(o' / (1 - o')).
+  for (float& x : model.opacities) {
+    const float o = std::max(1e-12f, factor / (1.0f + std::exp(-x)));
+    x = std::log(o / (1.0f - o));
+  }
+}
+
 }  // namespace sp

@@ -33,6 +33,9 @@ class DensityController {
                            const DensifyOptions& options);
   // Sets every opacity to at most 0.01 and clears their Adam moments (INRIA's reset).
   static void reset_opacity(GaussianModel& model, AdamState& adam, float max_opacity = 0.01f);
+  // Multiplies every opacity by `factor` (Binocular3DGS's decay, in place of the reset; the
+  // Adam moments stay).
+  static void decay_opacity(GaussianModel& model, float factor);
 
   void resize(size_t n);
   // Per Gaussian: accumulated gradient norm, number of views where it was visible, and its

@@ -57,16 +57,22 @@ std::string apply_regularizers(const RegularizerConfig& a, size_t train_views, T
   if (a.depth_smoothness >= 0) s.depth_smoothness = a.depth_smoothness;
   if (a.max_angular_scale >= 0) s.max_angular_scale = a.max_angular_scale;
   if (a.densify_grad_threshold > 0) o.densify.grad_threshold = a.densify_grad_threshold;
+  if (a.backdrop_alpha >= 0) s.backdrop_alpha = a.backdrop_alpha;
+  if (a.opacity_decay >= 0) s.opacity_decay = a.opacity_decay;
+  if (a.min_views_seen >= 0) s.min_views_seen = a.min_views_seen;
+  if (s.opacity_decay != 0 && !(s.opacity_decay > 0 && s.opacity_decay < 1))
+    throw_bad_input("opacity decay", "must lie in (0, 1) (0 = off)");
   // Co-regularization needs somewhere to compare the fields.
   if (s.co_training && s.pseudo_views == 0) s.pseudo_views = 64;
-  char line[400];
+  char line[512];
   std::snprintf(line, sizeof line,
                 "co-training %s (weight %g), pseudo views %d, unpooling %s, opacity entropy %g, scale %g, "
-                "anisotropy %g, depth smoothness %g, angular scale cap %g, densify threshold %g, Gaussian budget %zu",
+                "anisotropy %g, depth smoothness %g, angular scale cap %g, densify threshold %g, Gaussian budget %zu, "
+                "backdrop %g, opacity decay %g, min views seen %d",
                 s.co_training ? "on" : "off", double(s.co_regularization), s.pseudo_views, s.unpooling ? "on" : "off",
                 double(s.opacity_entropy), double(s.scale_penalty), double(s.anisotropy_penalty),
                 double(s.depth_smoothness), double(s.max_angular_scale), double(o.densify.grad_threshold),
-                o.densify.max_gaussians);
+                o.densify.max_gaussians, double(s.backdrop_alpha), double(s.opacity_decay), s.min_views_seen);
   return line;
 }
 

@@ -21,7 +21,9 @@ struct RegularizerConfig {
   std::string unpooling = "auto";    // auto | on | off
   int pseudo_views = -1;
   float co_regularization = -1, opacity_entropy = -1, scale_penalty = -1, anisotropy_penalty = -1,
-        depth_smoothness = -1, densify_grad_threshold = -1, max_angular_scale = -1;
+        depth_smoothness = -1, densify_grad_threshold = -1, max_angular_scale = -1, backdrop_alpha = -1,
+        opacity_decay = -1;
+  int min_views_seen = -1;
 };
 
 // Whether the sparse-view preset governs a run with `train_views` views.

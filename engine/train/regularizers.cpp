@@ -25,6 +25,21 @@ double opacity_entropy(const T* logits, size_t n, T* grad, T weight) {
 }
 
 template <class T>
+double masked_alpha_penalty(const T* alpha, const T* mask, size_t n, T* grad, T weight) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) count += mask[i] > T(0.5);
+  if (count == 0) return 0;
+  double sum = 0;
+  const T k = T(2) * weight / T(count);
+  for (size_t i = 0; i < n; ++i) {
+    if (!(mask[i] > T(0.5))) continue;
+    sum += double(alpha[i] * alpha[i]);
+    if (grad) grad[i] += k * alpha[i];
+  }
+  return sum / double(count);
+}
+
+template <class T>
 double scale_penalty(const T* log_scales, size_t n, T limit, T* grad, T weight) {
   if (n == 0) return 0;
   double sum = 0;
@@ -105,6 +120,7 @@ double edge_aware_depth_smoothness(int width, int height, const T* depth, const 
 #define SP_INSTANTIATE(T)                                                                  \
   template double opacity_entropy<T>(const T*, size_t, T*, T);                             \
   template double scale_penalty<T>(const T*, size_t, T, T*, T);                            \
+  template double masked_alpha_penalty<T>(const T*, const T*, size_t, T*, T);              \
   template double anisotropy_penalty<T>(const T*, size_t, T, T*, T);                       \
   template double edge_aware_depth_smoothness<T>(int, int, const T*, const T*, T, T, T*, T);
 SP_INSTANTIATE(float)

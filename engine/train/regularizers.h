@@ -36,6 +36,12 @@ template <class T>
 double edge_aware_depth_smoothness(int width, int height, const T* depth, const T* guide, T depth_scale, T gamma,
                                    T* grad, T weight);
 
+// Masked alpha penalty: mean over the pixels where mask > 0.5 of alpha², on an image of
+// n pixels (the rendered alpha). Makes the dark backdrop of a DTU-style rig transparent
+// (engine/train/backdrop.h) instead of a sheet near the cameras. d/dalpha = 2 alpha / count.
+template <class T>
+double masked_alpha_penalty(const T* alpha, const T* mask, size_t n, T* grad, T weight);
+
 // Angular scale cap (a projection applied after each optimizer step, not a loss): clamps
 // every axis of Gaussian i to max_ratio x its distance to the nearest of `centers` (the
 // train cameras). With 3 views the photometric loss lets a few Gaussians grow to cover

@@ -10,6 +10,7 @@
 #include "engine/core/camera.h"
 #include "engine/core/image.h"
 #include "engine/train/adam.h"
+#include "engine/train/backdrop.h"
 #include "engine/train/densify.h"
 #include "engine/train/unpooling.h"
 
@@ -50,6 +51,19 @@ struct SparseViewOptions {
   // When densify.max_gaussians is set, raise it to at least this x the initial count (a
   // dense MVS start must still be able to grow); 0 = leave the budget as given.
   float budget_growth = 0.0f;
+  // Dark backdrop of a DTU-style rig (engine/train/backdrop.h): its pixels leave the
+  // photometric loss and their rendered alpha is pulled to 0 with this weight (mean alpha²
+  // over them), as CoR-GS's DTU setup does; 0 = off.
+  float backdrop_alpha = 0.0f;
+  BackdropOptions backdrop;
+  // Binocular3DGS's opacity decay in place of INRIA's opacity reset: after densify_from,
+  // every iteration multiplies each opacity by this factor (< 1; Adam moments untouched),
+  // so Gaussians the photos do not keep up fade and get pruned; 0 = off (resets as INRIA).
+  float opacity_decay = 0.0f;
+  // At each densification round, prune Gaussians whose centre fewer than this many train
+  // cameras see (inside the image, between the dataset's near and far depth): what leaves
+  // the region the photos constrain; 0 = off.
+  int min_views_seen = 0;
 };
 
 // Pseudo ground truth at a novel pose (e.g. a render refined by the diffusion prior).

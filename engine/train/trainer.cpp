@@ -11,6 +11,8 @@
 #include "engine/core/error.h"
 #include "engine/core/log.h"
 #include "engine/eval/metrics.h"
+#include "engine/scene/initialization.h"
+#include "engine/scene/view_volume.h"
 #include "engine/train/losses.h"
 #include "engine/train/pseudo_views.h"
 #include "engine/train/regularizers.h"
@@ -63,6 +65,14 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
   extent_ = dataset_.scene_extent();
   for (int id : dataset_.train_ids) train_centers_.push_back(dataset_.cameras[size_t(id)].center());
   active_sh_degree_ = 0;
+  if (sv.backdrop_alpha > 0) {
+    backdrop_.resize(dataset_.size());
+    for (int id : dataset_.train_ids) backdrop_[size_t(id)] = dark_backdrop_mask(*dataset_.image_ptr(id), sv.backdrop);
+  }
+  if (sv.min_views_seen > 0) {
+    for (int id : dataset_.train_ids) train_cameras_.push_back(dataset_.cameras[size_t(id)]);
+    estimate_depth_range(dataset_, near_depth_, far_depth_);
+  }
   if (sv.pseudo_views > 0) {
     std::vector<Camera> train;
     for (int id : dataset_.train_ids) train.push_back(dataset_.cameras[size_t(id)]);
@@ -121,6 +131,20 @@ void scale_image(Image& im, float k) {
   for (float& v : im.pixels) v *= k;
 }
 
+// 1 - mask: the pixels a loss keeps.
+Image inverted(const Image& mask) {
+  Image out = mask;
+  for (float& v : out.pixels) v = 1.0f - v;
+  return out;
+}
+
+// d(weight x mean alpha² over the mask's pixels)/d alpha (regularizers.h).
+Image masked_alpha_penalty_gradient(const Image& alpha, const Image& mask, float weight) {
+  Image g(alpha.width, alpha.height, 1);
+  masked_alpha_penalty<float>(alpha.pixels.data(), mask.pixels.data(), alpha.pixels.size(), g.pixels.data(), weight);
+  return g;
+}
+
 // 1 / the mean rendered depth (alpha-weighted), the scale that makes depth smoothness
 // independent of the scene's units.
 float inverse_mean_depth(const RenderOutput& out) {
@@ -155,6 +179,20 @@ void Trainer::add_gaussian_regularizers(Field& field, GaussianGradients& grads) 
                               sv.anisotropy_penalty);
 }
 
+size_t Trainer::prune_unseen(Field& field) const {
+  const auto seen = views_seeing(field.model.means.data(), field.model.size(), train_cameras_, 0.5f * near_depth_,
+                                 2.0f * far_depth_);
+  std::vector<bool> keep(seen.size());
+  size_t dropped = 0;
+  for (size_t i = 0; i < seen.size(); ++i) dropped += !(keep[i] = seen[i] >= options_.sparse.min_views_seen);
+  if (dropped == 0) return 0;
+  field.model.filter(keep);
+  field.adam.m.filter(keep);
+  field.adam.v.filter(keep);
+  field.density.resize(field.model.size());
+  return dropped;
+}
+
 StepStats Trainer::step() {
   const long it = iteration_ + 1;  // INRIA counts iterations from 1
   const SparseViewOptions& sv = options_.sparse;
@@ -171,10 +209,11 @@ StepStats Trainer::step() {
     target = &pseudo_targets_[size_t(rng_.index(int(pseudo_targets_.size())))];
   std::shared_ptr<const Image> gt_ptr;
   const Camera* cam_ptr = nullptr;
+  int view = -1;
   if (target) {
     cam_ptr = &target->camera;
   } else {
-    const int view = next_view();
+    view = next_view();
     cam_ptr = &dataset_.cameras[size_t(view)];
     gt_ptr = dataset_.image_ptr(view);  // cached, not copied
   }
@@ -196,17 +235,25 @@ StepStats Trainer::step() {
     Field& field = fields_[f];
     const GaussianParams params = params_of(field.model);
     RenderOutput out = rasterizer_.forward(cam, params, ro);
-    PhotometricLoss loss = target ? masked_photometric_loss(out.color, gt, target->mask, options_.lambda_dssim)
-                                  : photometric_loss(out.color, gt, options_.lambda_dssim);
+    // The dark backdrop of a train photo (backdrop.h) carries no photometric loss; its alpha
+    // is pulled to 0 instead.
+    const Image* backdrop = !target && !backdrop_.empty() ? &backdrop_[size_t(view)] : nullptr;
+    PhotometricLoss loss = target     ? masked_photometric_loss(out.color, gt, target->mask, options_.lambda_dssim)
+                           : backdrop ? masked_photometric_loss(out.color, gt, inverted(*backdrop), options_.lambda_dssim)
+                                      : photometric_loss(out.color, gt, options_.lambda_dssim);
     if (!std::isfinite(loss.value))
       throw_internal("loss became " + std::to_string(loss.value) + " at iteration " + std::to_string(it));
     if (target) scale_image(loss.grad, pseudo_target_options_.loss_weight);
     OutputGradients og;
     og.color = &loss.grad;
-    Image depth_grad;
+    Image depth_grad, alpha_grad;
     if (sv.depth_smoothness > 0) {
       depth_grad = depth_smoothness_gradient(out, gt, sv.depth_smoothness, sv.depth_edge_gamma);
       og.depth = &depth_grad;
+    }
+    if (backdrop) {
+      alpha_grad = masked_alpha_penalty_gradient(out.alpha, *backdrop, sv.backdrop_alpha);
+      og.alpha = &alpha_grad;
     }
     rasterizer_.backward(cam, params, ro, out, og, grads[f]);
     if (it < schedule_.until) field.density.accumulate(out, grads[f], cam.width, cam.height);
@@ -253,6 +300,7 @@ StepStats Trainer::step() {
     if (sv.max_angular_scale > 0)
       clamp_angular_scales(fields_[f].model.means.data(), fields_[f].model.log_scales.data(), fields_[f].model.size(),
                            train_centers_, sv.max_angular_scale);
+    if (sv.opacity_decay > 0 && it > schedule_.from) DensityController::decay_opacity(fields_[f].model, sv.opacity_decay);
   }
 
   if (it < schedule_.until) {
@@ -260,8 +308,9 @@ StepStats Trainer::step() {
       const bool prune_screen = it > schedule_.opacity_reset_interval;
       for (size_t f = 0; f < nf; ++f) {
         Field& field = fields_[f];
-        const DensityController::Counts c = field.density.densify_and_prune(
+        DensityController::Counts c = field.density.densify_and_prune(
             field.model, field.adam, extent_, prune_screen, f == 0 ? rng_ : field.rng, options_.densify);
+        if (sv.min_views_seen > 0) c.pruned += prune_unseen(field);
         if (f == 0) stats.densified = c;
       }
       // Densification rounds so far (this one included), for the every-N-rounds operations.
@@ -296,7 +345,7 @@ StepStats Trainer::step() {
         }
       }
     }
-    if (it % schedule_.opacity_reset_interval == 0)
+    if (it % schedule_.opacity_reset_interval == 0 && !(sv.opacity_decay > 0))
       for (Field& field : fields_) DensityController::reset_opacity(field.model, field.adam);
   }
 

@@ -64,6 +64,8 @@ class Trainer final : public TrainingBackend {
     Rng rng;
   };
   int next_view();
+  // Drops the Gaussians of `field` fewer than sparse.min_views_seen train cameras see.
+  size_t prune_unseen(Field& field) const;
   void add_gaussian_regularizers(Field& field, GaussianGradients& grads) const;
   const Dataset& dataset_;
   TrainOptions options_;
@@ -80,6 +82,9 @@ class Trainer final : public TrainingBackend {
   int active_sh_degree_ = 0;
   float extent_ = 1.0f;
   std::vector<glm::vec3> train_centers_;  // for the angular scale cap
+  std::vector<Image> backdrop_;           // per view (train views filled): dark backdrop masks
+  std::vector<Camera> train_cameras_;     // for pruning what no two photos see
+  float near_depth_ = 0, far_depth_ = 0;
   float loss_ema_ = 0.0f;
 };
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/scene/dataset.h"
+#include "engine/scene/view_volume.h"
 #include "support/test_support.h"
 
 namespace sp {
@@ -57,6 +58,35 @@ TEST(DtuCameras, VisualHullOfTheOtherViewsFallsInsideEachMask) {
     EXPECT_GT(f, 0.95) << "view " << v << ": " << hit << " of " << hull << " hull points inside its mask";
   }
   std::printf("worst view: %.4f of the others' visual hull inside its mask\n", worst);
+}
+
+}  // namespace
+}  // namespace sp
+
+namespace sp {
+namespace {
+
+TEST(ViewVolume, CountsTheCamerasThatSeeAPointBetweenNearAndFar) {
+  // Two cameras at x = -1 and x = +1 looking down +z, 100x100, 90 degree field of view.
+  std::vector<Camera> cams(2);
+  for (int i = 0; i < 2; ++i) {
+    cams[size_t(i)].width = cams[size_t(i)].height = 100;
+    cams[size_t(i)].fx = cams[size_t(i)].fy = 50;
+    cams[size_t(i)].cx = cams[size_t(i)].cy = 50;
+    cams[size_t(i)].t = glm::vec3(i == 0 ? 1.0f : -1.0f, 0, 0);  // centre at x = -1 / +1
+  }
+  const float pts[] = {0, 0, 5,     // both
+                       -3, 0, 2,    // only the left camera (u = 0, its image's first column)
+                       0, 0, -1,    // behind both
+                       0, 0, 50,    // beyond far
+                       10, 0, 1};   // outside both images
+  const auto seen = views_seeing(pts, 5, cams, 0.1f, 20.0f);
+  EXPECT_EQ(seen[0], 2);
+  EXPECT_EQ(seen[1], 1);
+  EXPECT_EQ(seen[2], 0);
+  EXPECT_EQ(seen[3], 0);
+  EXPECT_EQ(seen[4], 0);
+  EXPECT_EQ(views_seeing(pts + 9, 1, cams, 0.1f, 0.0f)[0], 2);  // no far bound
 }
 
 }  // namespace

@@ -10,9 +10,15 @@
 #include <cstdio>
 #include <vector>
 
-#include <glm/glm.hpp>
+#include <filesystem>
+#include <fstream>
 
+#include <glm/glm.hpp>
+#include <glm/gtc/quaternion.hpp>
+
+#include "engine/io/image_io.h"
 #include "engine/scene/plane_sweep.h"
+#include "support/test_support.h"
 
 namespace sp {
 namespace {
@@ -62,15 +68,18 @@ struct Rig {
   std::vector<std::vector<float>> depth;  // ground-truth camera z per pixel
 };
 
-Rig make_rig(int w, int h) {
+// `varied`: each view its own size and principal point, as COLMAP's undistorter writes them
+// (1000x656, 1000x662...).
+Rig make_rig(int w0, int h0, bool varied = false) {
   Rig rig;
   for (int v = 0; v < 3; ++v) {
     Camera c;
+    const int w = varied ? w0 + 6 * v : w0, h = varied ? h0 - 4 * v : h0;
     c.width = w;
     c.height = h;
-    c.fx = c.fy = 0.9f * float(w);
-    c.cx = 0.5f * float(w);
-    c.cy = 0.5f * float(h);
+    c.fx = c.fy = 0.9f * float(w0);
+    c.cx = 0.5f * float(w) + (varied ? 2.5f * float(v) : 0.0f);
+    c.cy = 0.5f * float(h) - (varied ? 1.5f * float(v) : 0.0f);
     // Centres on a line, each turned towards the card's middle (0, 0, 3.2).
     const glm::vec3 centre(-0.4f + 0.4f * float(v), 0.1f * float(v - 1), 0.0f);
     const glm::vec3 f = glm::normalize(glm::vec3(0, 0, 3.2f) - centre);
@@ -102,8 +111,11 @@ Rig make_rig(int w, int h) {
   return rig;
 }
 
-TEST(PlaneSweep, DepthOfARayCastSceneWithinTolerance) {
-  const Rig rig = make_rig(160, 120);
+class PlaneSweepRig : public testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(SameAndPerViewSizes, PlaneSweepRig, testing::Bool());
+
+TEST_P(PlaneSweepRig, DepthOfARayCastSceneWithinTolerance) {
+  const Rig rig = make_rig(160, 120, GetParam());
   PlaneSweepOptions o;
   o.depth_planes = 96;
   std::vector<DepthMap> maps;
@@ -164,6 +176,47 @@ TEST(PlaneSweep, FusedPointsLieOnTheSurfacesWithTheirColours) {
     for (int c = 0; c < 3; ++c) ASSERT_TRUE(pc.rgb[3 * i + size_t(c)] >= 0.0f && pc.rgb[3 * i + size_t(c)] <= 1.0f);
   }
   EXPECT_GT(double(on_surface) / double(pc.size()), 0.97);
+}
+
+// A COLMAP text model of the rig with one camera per image at its own size (what COLMAP's
+// image undistorter writes) goes through Dataset and mvs_points: the default start of
+// `recon` on such captures.
+TEST(PlaneSweep, ColmapDatasetWithPerImageSizesGivesPointsOnTheSurfaces) {
+  const Rig rig = make_rig(96, 72, true);
+  const std::string dir = test::temp_dir("mvs-sizes");
+  std::filesystem::create_directories(dir + "/images");
+  std::filesystem::create_directories(dir + "/sparse/0");
+  std::ofstream cams(dir + "/sparse/0/cameras.txt"), imgs(dir + "/sparse/0/images.txt");
+  std::ofstream(dir + "/sparse/0/points3D.txt") << "";
+  // Image 0 by name ("held_out", a copy of view 0) is the hold-out rule's test view.
+  for (int k = 0; k < 4; ++k) {
+    const int v = std::max(0, k - 1);
+    const Camera& c = rig.cams[size_t(v)];
+    const std::string name = k == 0 ? "held_out.png" : "view" + std::to_string(v) + ".png";
+    cams << k + 1 << " PINHOLE " << c.width << " " << c.height << " " << c.fx << " " << c.fy << " " << c.cx << " "
+         << c.cy << "\n";
+    const glm::quat q = glm::quat_cast(c.R);
+    imgs << k + 1 << " " << q.w << " " << q.x << " " << q.y << " " << q.z << " " << c.t.x << " " << c.t.y << " "
+         << c.t.z << " " << k + 1 << " " << name << "\n\n";
+    save_png(dir + "/images/" + name, rig.images[size_t(v)]);
+  }
+  cams.close();
+  imgs.close();
+  const Dataset data = Dataset::load(dir);
+  ASSERT_EQ(data.train_ids, (std::vector<int>{1, 2, 3}));
+  ASSERT_NE(data.cameras[1].width, data.cameras[3].width);
+  PlaneSweepOptions o;
+  o.depth_planes = 64;
+  o.near_depth = 2.5f;
+  o.far_depth = 7.0f;
+  const PointCloud pc = mvs_points(data, o);
+  ASSERT_GT(pc.size(), 1000u);
+  size_t on_surface = 0;
+  for (size_t i = 0; i < pc.size(); ++i) {
+    const glm::vec3 p(pc.xyz[3 * i], pc.xyz[3 * i + 1], pc.xyz[3 * i + 2]);
+    on_surface += std::abs(p.z - 5.0f) < 0.1f || (std::abs(p.z - (3.2f + 0.3f * p.x)) < 0.07f && std::abs(p.x) < 0.65f);
+  }
+  EXPECT_GT(double(on_surface) / double(pc.size()), 0.95);
 }
 
 TEST(PlaneSweep, DownsampleBoxAveragesBlocks) {

@@ -389,3 +389,31 @@ TEST(SynthRig, SplitIsDisjointAndDtuLike) {
 
 }  // namespace
 }  // namespace sp
+
+namespace sp {
+namespace {
+
+TEST(SynthArrangement, OneSeedOneArrangementOfTheSameObjects) {
+  const synth::SceneDesc base = synth::read_scene(std::string(SPARSPLAT_SOURCE_DIR) + "/scenes/demo.json");
+  const synth::SceneDesc a = synth::arrange_scene(base, 3), b = synth::arrange_scene(base, 3),
+                         c = synth::arrange_scene(base, 4);
+  ASSERT_EQ(a.objects.size(), base.objects.size());
+  EXPECT_EQ(a.name, base.name + "_3");
+  EXPECT_EQ(a.seed, 3u);
+  bool moved = false, differs = false;
+  for (size_t i = 0; i < a.objects.size(); ++i) {
+    EXPECT_EQ(a.objects[i].obj_path, base.objects[i].obj_path);  // the same meshes
+    EXPECT_EQ(a.objects[i].translate, b.objects[i].translate);
+    EXPECT_EQ(a.objects[i].scale, b.objects[i].scale);
+    moved |= a.objects[i].translate != base.objects[i].translate;
+    differs |= a.objects[i].translate != c.objects[i].translate;
+    EXPECT_GE(a.objects[i].scale.x, 0.75 * base.objects[i].scale.x - 1e-9);
+    EXPECT_LE(a.objects[i].scale.x, 1.25 * base.objects[i].scale.x + 1e-9);
+  }
+  EXPECT_TRUE(moved);
+  EXPECT_TRUE(differs);
+  synth::validate_scene(a);  // still a valid scene
+}
+
+}  // namespace
+}  // namespace sp

@@ -115,3 +115,23 @@ TEST(Densify, RespectsGaussianCap) {
 
 }  // namespace
 }  // namespace sp
+
+namespace sp {
+namespace {
+
+TEST(Densify, OpacityDecayMultipliesEveryOpacity) {
+  GaussianModel m;
+  m.sh_degree = 0;
+  m.resize(5);
+  const float logits[] = {-8.0f, -1.0f, 0.0f, 2.0f, 9.0f};
+  for (int i = 0; i < 5; ++i) m.opacities[size_t(i)] = logits[i];
+  DensityController::decay_opacity(m, 0.9f);
+  for (int i = 0; i < 5; ++i) {
+    const double before = 1.0 / (1.0 + std::exp(-double(logits[i])));
+    const double after = 1.0 / (1.0 + std::exp(-double(m.opacities[size_t(i)])));
+    EXPECT_NEAR(after, 0.9 * before, 1e-6 * before + 1e-7) << i;
+  }
+}
+
+}  // namespace
+}  // namespace sp

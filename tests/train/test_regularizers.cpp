@@ -48,6 +48,26 @@ void expect_matches_finite_differences(std::vector<double> x, const std::functio
   EXPECT_LT(max_err / max_g, tol) << "max |numeric - analytic| = " << max_err << ", max |analytic| = " << max_g;
 }
 
+TEST(Regularizers, MaskedAlphaPenaltyGradientMatchesFiniteDifferences) {
+  const std::vector<double> alpha = uniform_values(64, 0, 1, 11);
+  std::vector<double> mask = uniform_values(64, 0, 1, 12);
+  for (double& m : mask) m = m > 0.6 ? 1.0 : 0.0;
+  std::vector<double> g(alpha.size(), 0.0);
+  const double value = masked_alpha_penalty<double>(alpha.data(), mask.data(), alpha.size(), g.data(), 3.0);
+  double expect = 0;
+  int count = 0;
+  for (size_t i = 0; i < alpha.size(); ++i)
+    if (mask[i] > 0.5) expect += alpha[i] * alpha[i], ++count;
+  ASSERT_GT(count, 0);
+  EXPECT_NEAR(value, expect / count, 1e-12);
+  for (size_t i = 0; i < alpha.size(); ++i)
+    if (mask[i] <= 0.5) EXPECT_EQ(g[i], 0.0) << "a pixel outside the mask got a gradient";
+  for (double& v : g) v /= 3.0;
+  expect_matches_finite_differences(
+      alpha, [&](const std::vector<double>& x) { return masked_alpha_penalty<double>(x.data(), mask.data(), x.size(), nullptr, 1.0); },
+      g);
+}
+
 TEST(Regularizers, OpacityEntropyGradientMatchesFiniteDifferences) {
   const std::vector<double> logits = uniform_values(50, -6, 6, 1);
   std::vector<double> g(logits.size(), 0.0);

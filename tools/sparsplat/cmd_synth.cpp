@@ -54,7 +54,9 @@ int run_synth(const SynthArgs& args) {
   else if (args.layout == "colmap") o.spare = false;
   else if (args.layout != "all") throw_bad_input("--layout", "expected spare, colmap or all, found '" + args.layout + "'");
 
-  const synth::SceneDesc scene = synth::apply_options(synth::read_scene(args.scene), o);
+  synth::SceneDesc desc = synth::read_scene(args.scene);
+  if (args.arrangement >= 0) desc = synth::arrange_scene(std::move(desc), uint64_t(args.arrangement));
+  const synth::SceneDesc scene = synth::apply_options(std::move(desc), o);
   log_info("synth: scene '" + scene.name + "': " + std::to_string(scene.objects.size()) + " objects, " +
            std::to_string(scene.rig.views) + " views at " + std::to_string(scene.width) + "x" +
            std::to_string(scene.height) + " (" + std::to_string(scene.supersampling) + "x" +

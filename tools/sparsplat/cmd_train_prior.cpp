@@ -35,27 +35,6 @@ namespace {
 
 std::string scene_folder_name(uint64_t seed) { return "scene_" + std::to_string(seed); }
 
-// The scene file with its objects re-placed (shuffled slots, random turn, +-25% size),
-// lighting set-up and jitter seed drawn from `seed`: many distinct scenes from one file.
-synth::SceneDesc varied_scene(synth::SceneDesc desc, uint64_t seed) {
-  Rng rng(seed * 2654435761u + 17);
-  desc.seed = seed;
-  desc.name = scene_folder_name(seed);
-  for (size_t i = desc.objects.size(); i > 1; --i) {  // shuffle positions among objects
-    const size_t j = size_t(rng.index(int(i)));
-    std::swap(desc.objects[i - 1].translate, desc.objects[j].translate);
-  }
-  for (auto& o : desc.objects) {
-    o.translate.x += rng.uniform(-0.15f, 0.15f);
-    o.translate.y += rng.uniform(-0.15f, 0.15f);
-    o.rotate_deg.z += rng.uniform(0.0f, 360.0f);
-    o.scale *= double(rng.uniform(0.75f, 1.25f));
-  }
-  desc.default_lighting = rng.index(int(std::max<size_t>(1, desc.lighting_setups.size())));
-  desc.platform_color = glm::dvec3(rng.uniform(0.6f, 0.95f), rng.uniform(0.6f, 0.95f), rng.uniform(0.6f, 0.95f));
-  return desc;
-}
-
 synth::SynthResult generate_scene(const synth::SceneDesc& base, uint64_t seed, const TrainPriorArgs& a,
                                   const std::string& dir) {
   synth::SynthOptions so;
@@ -64,7 +43,7 @@ synth::SynthResult generate_scene(const synth::SceneDesc& base, uint64_t seed, c
   so.views = a.views;
   so.supersampling = 1;
   so.spare = false;
-  const synth::SceneDesc desc = synth::apply_options(varied_scene(base, seed), so);
+  const synth::SceneDesc desc = synth::apply_options(synth::arrange_scene(base, seed, scene_folder_name(seed)), so);
   return synth::generate_dataset(desc, so, dir);
 }
 

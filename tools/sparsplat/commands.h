@@ -60,6 +60,7 @@ struct SynthArgs {
   int64_t seed = -1;           // -1 = the scene's
   int supersampling = 0;       // 0 = the scene's (odd: 1, 3, 5...)
   std::string layout = "all";  // spare | colmap | all
+  int64_t arrangement = -1;    // >= 0: the objects re-arranged by this seed (synth::arrange_scene)
 };
 
 // sparsplat train-prior (cmd_train_prior.cpp; needs libtorch).

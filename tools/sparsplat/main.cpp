@@ -96,6 +96,19 @@ int main(int argc, char** argv) {
   r->add_option("--max-angular-scale", rg.max_angular_scale,
                 "Cap Gaussian scales at this x the distance to the nearest train camera (0 = off)")
       ->check(CLI::Range(0.0f, 10.0f));
+  r->add_option("--backdrop-alpha", rg.backdrop_alpha,
+                "Dark backdrop (DTU-style rigs): its pixels leave the loss and their alpha is pulled to 0 with this "
+                "weight (0 = off; default: preset)")
+      ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--opacity-decay", rg.opacity_decay,
+                "Multiply opacities by this every iteration instead of resetting them (Binocular3DGS; 0 = off)")
+      ->check(CLI::Range(0.0f, 0.999999f));
+  r->add_option("--min-views-seen", rg.min_views_seen,
+                "Prune Gaussians fewer than this many train views see, at each densification (0 = off)")
+      ->check(CLI::Range(0, 255));
+  r->add_option("--init-min-views", recon.config.init.gaussians.min_views,
+                "Keep start points that at least this many train views see (1 = any)")
+      ->check(CLI::Range(1, 255));
   r->add_option("--densify-grad-threshold", rg.densify_grad_threshold,
                 "View-space gradient threshold for clone/split (INRIA 2e-4; sparse preset 1e-3)")
       ->check(CLI::Range(1e-9f, 1.0f));
@@ -244,6 +257,10 @@ int main(int argc, char** argv) {
   sy->add_option("--seed", synth.seed, "Random seed (default: the scene's)")->check(CLI::Range(int64_t(0), int64_t(9007199254740992)));
   sy->add_option("--supersampling", synth.supersampling, "n x n samples per pixel, n odd (default: the scene's, 3)")
       ->check(CLI::Range(1, 9));
+  sy->add_option("--arrangement", synth.arrangement,
+                 "Re-arrange the scene's objects by this seed (positions, turns, sizes, lighting, platform tint; "
+                 "-1 = as in the file); the scene is named <name>_<seed>")
+      ->check(CLI::Range(int64_t(-1), int64_t(1) << 40));
   sy->add_option("--layout", synth.layout, "Which layouts to write: spare, colmap or all")
       ->check(CLI::IsMember({"spare", "colmap", "all"}))
       ->capture_default_str();
