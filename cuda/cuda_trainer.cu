@@ -32,6 +32,9 @@ std::string cuda_trainer_unsupported(const TrainOptions& o) {
   if (sv.backdrop_alpha > 0) return "the backdrop term";
   if (sv.opacity_decay > 0) return "opacity decay";
   if (sv.min_views_seen > 0) return "pruning outside the train views";
+  if (sv.depth_prior > 0) return "the stereo depth prior";
+  if (sv.binocular > 0) return "the binocular consistency term";
+  if (sv.start_box_margin > 0) return "pruning outside the start's box";
   if (o.checkpoint_interval > 0) return "checkpoints";
   // Pseudo views only matter through co-training / depth smoothness (both refused above).
   return "";
@@ -283,6 +286,9 @@ void CudaTrainer::load_checkpoint(const std::string&) {
 }
 void CudaTrainer::set_pseudo_targets(std::vector<PseudoTarget>, const PseudoTargetOptions&) {
   throw_bad_input("pseudo targets", "the CUDA trainer does not take pseudo targets (the diffusion prior): use --device cpu");
+}
+void CudaTrainer::set_depth_priors(std::vector<DepthPrior>) {
+  throw_bad_input("depth prior", "the CUDA trainer does not take depth priors: use --device cpu");
 }
 Rasterizer& CudaTrainer::rasterizer() {
   if (!impl_->host_rasterizer) impl_->host_rasterizer = make_cuda_rasterizer();

@@ -54,6 +54,7 @@ class CudaTrainer final : public TrainingBackend {
   void set_pseudo_targets(std::vector<PseudoTarget> targets, const PseudoTargetOptions& options) override;
   // A host-pointer CUDA rasterizer (cuda_rasterizer.h) for renders between steps.
   Rasterizer& rasterizer() override;
+  void set_depth_priors(std::vector<DepthPrior> priors) override;
 
  private:
   struct Impl;

@@ -728,13 +728,7 @@ class CudaTileRasterizer final : public Rasterizer {
     st->raster.backward(output_grads.color ? g_color.get() : nullptr, output_grads.depth ? g_depth.get() : nullptr,
                         output_grads.alpha ? g_alpha.get() : nullptr,
                         (E > 0 && output_grads.extras) ? g_extras.get() : nullptr, go);
-    grads.means.resize(N * 3);
-    grads.log_scales.resize(N * 3);
-    grads.rotations.resize(N * 4);
-    grads.opacities.resize(N);
-    grads.sh.resize(N * size_t(K) * 3);
-    grads.extras.resize(N * size_t(E));
-    grads.means2d.resize(N * 2);
+    grads.resize(N, K, E);
     d_means.download(grads.means.data(), N * 3);
     d_log_scales.download(grads.log_scales.data(), N * 3);
     d_rotations.download(grads.rotations.data(), N * 4);

@@ -155,7 +155,6 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   to.seed = cfg.seed;
   to.sh_degree = cfg.sh_degree;
   to.background = background;
-  to.random_background = cfg.random_background;
   to.checkpoint_interval = cfg.checkpoint_interval;
   if (writes) to.checkpoint_dir = (out / "checkpoints").string();
   to.densify.max_gaussians = cfg.max_gaussians;
@@ -193,6 +192,21 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
 
   // ---- train
   auto backend = make_training_backend(device, data, std::move(initial.model), to, *rasterizer);
+  if (to.sparse.depth_prior > 0) {
+    // The plane sweep's consistent depth of each train view (docs/sparse_view.md).
+    if (initial.depth_maps.size() != data.train_ids.size()) {
+      log_warn("depth prior: needs the plane-sweep start (--init mvs); training without it");
+    } else {
+      std::vector<DepthPrior> priors;
+      for (size_t k = 0; k < data.train_ids.size(); ++k) {
+        const Camera& c = data.cameras[size_t(data.train_ids[k])];
+        DepthPrior p{data.train_ids[k], Image(c.width, c.height, 1)};
+        p.depth.pixels = depth_at_size(initial.depth_maps[k], c.width, c.height);
+        priors.push_back(std::move(p));
+      }
+      backend->set_depth_priors(std::move(priors));
+    }
+  }
   if (!cfg.resume.empty()) {
     backend->load_checkpoint(cfg.resume);
     log_info("resumed from " + cfg.resume + " at iteration " + std::to_string(backend->iteration()));

@@ -45,7 +45,6 @@ struct ReconConfig {
   int sh_degree = 3;
   // Unset: black, or the colour a Blender dataset's transparent photos were composited on.
   std::optional<glm::vec3> background;
-  bool random_background = false;
   long checkpoint_interval = 0;  // 0 = only the final checkpoint
   std::string resume;            // checkpoint to continue from
   size_t max_gaussians = 0;

@@ -75,6 +75,16 @@ struct OutputGradients {
 template <class T>
 struct GaussianGradientsT {
   std::vector<T> means, log_scales, rotations, opacities, sh, extras, means2d;
+  // Every array sized for n Gaussians with k SH coefficients and e extra channels.
+  void resize(size_t n, int k, int e) {
+    means.resize(n * 3);
+    log_scales.resize(n * 3);
+    rotations.resize(n * 4);
+    opacities.resize(n);
+    sh.resize(n * size_t(k) * 3);
+    extras.resize(n * size_t(e));
+    means2d.resize(n * 2);
+  }
 };
 using GaussianGradients = GaussianGradientsT<float>;
 

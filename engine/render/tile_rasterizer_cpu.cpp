@@ -706,13 +706,7 @@ void TileRasterizerT<T>::backward(const Camera& camera, const GaussianParamsT<T>
   const int n_tiles = st.tiles_x * st.tiles_y;
   const int stride = kEntrySlots + E;
 
-  grads.means.resize(N * 3);
-  grads.log_scales.resize(N * 3);
-  grads.rotations.resize(N * 4);
-  grads.opacities.resize(N);
-  grads.sh.resize(N * size_t(K) * 3);
-  grads.extras.resize(N * size_t(E));
-  grads.means2d.resize(N * 2);
+  grads.resize(N, K, E);
 
   // 1. Per tile entry: sums over the tile's pixels.
   entry_grads_.resize(size_t(st.tile_entries.size()) * stride);

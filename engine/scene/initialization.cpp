@@ -163,10 +163,11 @@ InitialModel choose_initial_model(const Dataset& data, const InitPolicy& policy)
                                                 : "the dataset has no SfM points; use --init random");
   }
   PointCloud cloud;
+  std::vector<DepthMap> depth_maps;
   if (method == "mvs") {
     PlaneSweepOptions mvs = policy.mvs;
     mvs.seed = policy.gaussians.seed;
-    cloud = mvs_points(data, mvs);
+    cloud = mvs_points(data, mvs, &depth_maps);
     if (cloud.size() < 4) {
       log_warn("multi-view stereo found too few consistent points; falling back to random initialization");
       method = "random";
@@ -194,10 +195,24 @@ InitialModel choose_initial_model(const Dataset& data, const InitPolicy& policy)
   InitialModel out;
   out.model = gaussians_from_points(cloud, policy.gaussians);
   out.method = method;
+  if (method == "mvs") out.depth_maps = std::move(depth_maps);
   out.description = std::to_string(out.model.size()) + " Gaussians from " +
                     (method == "sfm"   ? "SfM points"
                      : method == "mvs" ? "plane-sweep stereo points"
                                        : "random points in the train views' frusta");
+  return out;
+}
+
+std::vector<float> depth_at_size(const DepthMap& map, int width, int height) {
+  std::vector<float> out(size_t(width) * size_t(height), 0.0f);
+  const int mw = map.width(), mh = map.height();
+  for (int y = 0; y < height; ++y) {
+    const int my = std::min(mh - 1, int(int64_t(y) * mh / height));
+    for (int x = 0; x < width; ++x) {
+      const int mx = std::min(mw - 1, int(int64_t(x) * mw / width));
+      out[size_t(y) * size_t(width) + size_t(x)] = map.depth[size_t(my) * size_t(mw) + size_t(mx)];
+    }
+  }
   return out;
 }
 

@@ -56,7 +56,13 @@ struct InitialModel {
   GaussianModel model;
   std::string method;       // what ran: sfm, mvs or random
   std::string description;  // "11604 Gaussians from SfM points", for the log
+  // The plane sweep's consistent depth maps of the train views (train_ids order; mvs only),
+  // for a depth prior during training.
+  std::vector<DepthMap> depth_maps;
 };
+
+// A depth map at its camera's size resampled to `width` x `height` (nearest; 0 = no depth).
+std::vector<float> depth_at_size(const DepthMap& map, int width, int height);
 
 // BadInput for an unknown method or an sfm start without points.
 InitialModel choose_initial_model(const Dataset& dataset, const InitPolicy& policy);

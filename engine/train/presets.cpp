@@ -49,30 +49,40 @@ std::string apply_regularizers(const RegularizerConfig& a, size_t train_views, T
   SparseViewOptions& s = o.sparse;
   s.co_training = switch_value(a.co_training, s.co_training, "co-training");
   s.unpooling = switch_value(a.unpooling, s.unpooling, "unpooling");
-  if (a.pseudo_views >= 0) s.pseudo_views = a.pseudo_views;
-  if (a.co_regularization >= 0) s.co_regularization = a.co_regularization;
-  if (a.opacity_entropy >= 0) s.opacity_entropy = a.opacity_entropy;
-  if (a.scale_penalty >= 0) s.scale_penalty = a.scale_penalty;
-  if (a.anisotropy_penalty >= 0) s.anisotropy_penalty = a.anisotropy_penalty;
-  if (a.depth_smoothness >= 0) s.depth_smoothness = a.depth_smoothness;
-  if (a.max_angular_scale >= 0) s.max_angular_scale = a.max_angular_scale;
+  o.random_background = switch_value(a.random_background, o.random_background, "random background");
+  // Negative = the preset's value.
+  const auto take = [](auto given, auto& value) {
+    if (given >= 0) value = given;
+  };
+  take(a.pseudo_views, s.pseudo_views);
+  take(a.co_regularization, s.co_regularization);
+  take(a.opacity_entropy, s.opacity_entropy);
+  take(a.scale_penalty, s.scale_penalty);
+  take(a.anisotropy_penalty, s.anisotropy_penalty);
+  take(a.depth_smoothness, s.depth_smoothness);
+  take(a.max_angular_scale, s.max_angular_scale);
   if (a.densify_grad_threshold > 0) o.densify.grad_threshold = a.densify_grad_threshold;
-  if (a.backdrop_alpha >= 0) s.backdrop_alpha = a.backdrop_alpha;
-  if (a.opacity_decay >= 0) s.opacity_decay = a.opacity_decay;
-  if (a.min_views_seen >= 0) s.min_views_seen = a.min_views_seen;
+  take(a.backdrop_alpha, s.backdrop_alpha);
+  take(a.opacity_decay, s.opacity_decay);
+  take(a.min_views_seen, s.min_views_seen);
+  take(a.depth_prior, s.depth_prior);
+  take(a.binocular, s.binocular);
+  take(a.binocular_from, s.binocular_from);
+  take(a.binocular_shift, s.binocular_shift);
+  take(a.start_box_margin, s.start_box_margin);
   if (s.opacity_decay != 0 && !(s.opacity_decay > 0 && s.opacity_decay < 1))
     throw_bad_input("opacity decay", "must lie in (0, 1) (0 = off)");
   // Co-regularization needs somewhere to compare the fields.
   if (s.co_training && s.pseudo_views == 0) s.pseudo_views = 64;
   char line[512];
   std::snprintf(line, sizeof line,
-                "co-training %s (weight %g), pseudo views %d, unpooling %s, opacity entropy %g, scale %g, "
+                "random background %s, co-training %s (weight %g), pseudo views %d, unpooling %s, opacity entropy %g, scale %g, "
                 "anisotropy %g, depth smoothness %g, angular scale cap %g, densify threshold %g, Gaussian budget %zu, "
-                "backdrop %g, opacity decay %g, min views seen %d",
-                s.co_training ? "on" : "off", double(s.co_regularization), s.pseudo_views, s.unpooling ? "on" : "off",
+                "backdrop %g, opacity decay %g, min views seen %d, depth prior %g, binocular %g, start box margin %g",
+                o.random_background ? "on" : "off", s.co_training ? "on" : "off", double(s.co_regularization), s.pseudo_views, s.unpooling ? "on" : "off",
                 double(s.opacity_entropy), double(s.scale_penalty), double(s.anisotropy_penalty),
                 double(s.depth_smoothness), double(s.max_angular_scale), double(o.densify.grad_threshold),
-                o.densify.max_gaussians, double(s.backdrop_alpha), double(s.opacity_decay), s.min_views_seen);
+                o.densify.max_gaussians, double(s.backdrop_alpha), double(s.opacity_decay), s.min_views_seen, double(s.depth_prior), double(s.binocular), double(s.start_box_margin));
   return line;
 }
 

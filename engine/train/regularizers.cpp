@@ -40,6 +40,32 @@ double masked_alpha_penalty(const T* alpha, const T* mask, size_t n, T* grad, T 
 }
 
 template <class T>
+double depth_prior_l1(const T* depth, const T* alpha, const T* target, size_t n, T* grad_depth, T* grad_alpha,
+                      T weight) {
+  size_t count = 0;
+  double z_sum = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (target[i] > T(0)) {
+      ++count;
+      z_sum += double(target[i]);
+    }
+  if (count == 0) return 0;
+  const T z_mean = T(z_sum / double(count));
+  const T k = weight / (T(count) * z_mean);
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const T z = target[i];
+    if (!(z > T(0))) continue;
+    const T r = depth[i] - alpha[i] * z;
+    sum += double(std::abs(r));
+    const T sign = r > T(0) ? T(1) : r < T(0) ? T(-1) : T(0);
+    if (grad_depth) grad_depth[i] += k * sign;
+    if (grad_alpha) grad_alpha[i] -= k * sign * z;
+  }
+  return sum / (double(count) * double(z_mean));
+}
+
+template <class T>
 double scale_penalty(const T* log_scales, size_t n, T limit, T* grad, T weight) {
   if (n == 0) return 0;
   double sum = 0;
@@ -121,6 +147,7 @@ double edge_aware_depth_smoothness(int width, int height, const T* depth, const 
   template double opacity_entropy<T>(const T*, size_t, T*, T);                             \
   template double scale_penalty<T>(const T*, size_t, T, T*, T);                            \
   template double masked_alpha_penalty<T>(const T*, const T*, size_t, T*, T);              \
+  template double depth_prior_l1<T>(const T*, const T*, const T*, size_t, T*, T*, T);     \
   template double anisotropy_penalty<T>(const T*, size_t, T, T*, T);                       \
   template double edge_aware_depth_smoothness<T>(int, int, const T*, const T*, T, T, T*, T);
 SP_INSTANTIATE(float)

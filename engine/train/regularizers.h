@@ -42,6 +42,15 @@ double edge_aware_depth_smoothness(int width, int height, const T* depth, const 
 template <class T>
 double masked_alpha_penalty(const T* alpha, const T* mask, size_t n, T* grad, T weight);
 
+// Depth prior from plane-sweep stereo (or any per-pixel depth; target 0 = none there):
+//   mean over the pixels with a target of |D - alpha * z| / z_mean,
+// D the rendered alpha-weighted depth, z the target, z_mean the mean target (scale-free).
+// Adds to grad_depth and grad_alpha (either may be null). The kink at D = alpha z has
+// derivative 0 there.
+template <class T>
+double depth_prior_l1(const T* depth, const T* alpha, const T* target, size_t n, T* grad_depth, T* grad_alpha,
+                      T weight);
+
 // Angular scale cap (a projection applied after each optimizer step, not a loss): clamps
 // every axis of Gaussian i to max_ratio x its distance to the nearest of `centers` (the
 // train cameras). With 3 views the photometric loss lets a few Gaussians grow to cover

@@ -64,6 +64,29 @@ struct SparseViewOptions {
   // cameras see (inside the image, between the dataset's near and far depth): what leaves
   // the region the photos constrain; 0 = off.
   int min_views_seen = 0;
+  // At each densification round, prune Gaussians outside the box of the start (per axis the
+  // 1st..99th percentile of the initial centres, widened by this fraction of its size on each
+  // side): a stereo start outlines the scene, and sheets near the cameras lie outside it;
+  // 0 = off.
+  float start_box_margin = 0.0f;
+  // Weight of the stereo depth prior (depth_prior_l1 in regularizers.h) on train views that
+  // have a DepthPrior (TrainingBackend::set_depth_priors; the pipeline hands over the plane
+  // sweep's consistent depth); 0 = off. DNGaussian regularizes with monocular depth; the
+  // stereo depth is what is available here.
+  float depth_prior = 0.0f;
+  // Binocular3DGS's consistency term (engine/train/binocular.h): from `binocular_from` x
+  // iterations on, each train view is also rendered from its camera shifted sideways by up
+  // to binocular_shift x the train cameras' mean nearest-neighbour distance and warped back
+  // with the rendered depth; weight 0 = off.
+  float binocular = 0.0f;
+  float binocular_shift = 0.5f;
+  float binocular_from = 0.5f;
+};
+
+// Per-pixel depth of a train view (camera z; 0 = unknown), at the view's camera size.
+struct DepthPrior {
+  int view = -1;  // dataset view index
+  Image depth;    // 1 channel
 };
 
 // Pseudo ground truth at a novel pose (e.g. a render refined by the diffusion prior).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -13,6 +14,7 @@
 #include "engine/eval/metrics.h"
 #include "engine/scene/initialization.h"
 #include "engine/scene/view_volume.h"
+#include "engine/train/binocular.h"
 #include "engine/train/losses.h"
 #include "engine/train/pseudo_views.h"
 #include "engine/train/regularizers.h"
@@ -67,7 +69,42 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
   active_sh_degree_ = 0;
   if (sv.backdrop_alpha > 0) {
     backdrop_.resize(dataset_.size());
-    for (int id : dataset_.train_ids) backdrop_[size_t(id)] = dark_backdrop_mask(*dataset_.image_ptr(id), sv.backdrop);
+    size_t pixels = 0, found = 0;
+    for (int id : dataset_.train_ids) {
+      Image m = dark_backdrop_mask(*dataset_.image_ptr(id), sv.backdrop);
+      size_t n = 0;
+      for (float v : m.pixels) n += v > 0.5f;
+      pixels += m.pixels.size();
+      found += n;
+      if (n > 0) backdrop_[size_t(id)] = std::move(m);  // a view without backdrop trains as usual
+    }
+    char line[96];
+    std::snprintf(line, sizeof line, "backdrop: %.1f%% of the train pixels are dark backdrop",
+                  100.0 * double(found) / double(std::max<size_t>(1, pixels)));
+    log_info(line);
+  }
+  if (sv.start_box_margin > 0 && initial.size() > 0) {
+    for (int a = 0; a < 3; ++a) {
+      std::vector<float> v(initial.size());
+      for (size_t i = 0; i < v.size(); ++i) v[i] = initial.means[3 * i + size_t(a)];
+      std::sort(v.begin(), v.end());
+      const float lo = v[size_t(0.01 * double(v.size() - 1))], hi = v[size_t(0.99 * double(v.size() - 1))];
+      box_lo_[a] = lo - sv.start_box_margin * (hi - lo);
+      box_hi_[a] = hi + sv.start_box_margin * (hi - lo);
+    }
+  }
+  if (sv.binocular > 0) {
+    double sum = 0;
+    for (size_t a = 0; a < train_centers_.size(); ++a) {
+      float best = 0;
+      for (size_t b = 0; b < train_centers_.size(); ++b)
+        if (a != b) {
+          const float d = glm::length(train_centers_[a] - train_centers_[b]);
+          best = best == 0 ? d : std::min(best, d);
+        }
+      sum += double(best);
+    }
+    baseline_ = train_centers_.size() > 1 ? float(sum / double(train_centers_.size())) : 0.05f * extent_;
   }
   if (sv.min_views_seen > 0) {
     for (int id : dataset_.train_ids) train_cameras_.push_back(dataset_.cameras[size_t(id)]);
@@ -97,6 +134,17 @@ void Trainer::set_pseudo_targets(std::vector<PseudoTarget> targets, const Pseudo
   }
   pseudo_targets_ = std::move(targets);
   pseudo_target_options_ = options;
+}
+
+void Trainer::set_depth_priors(std::vector<DepthPrior> priors) {
+  depth_prior_.assign(dataset_.size(), Image());
+  for (DepthPrior& p : priors) {
+    if (p.view < 0 || size_t(p.view) >= dataset_.size()) throw_bad_input("depth prior", "view out of range");
+    const Camera& c = dataset_.cameras[size_t(p.view)];
+    if (p.depth.width != c.width || p.depth.height != c.height || p.depth.channels != 1)
+      throw_bad_input("depth prior of " + c.name, "must be 1 channel at the camera's size");
+    depth_prior_[size_t(p.view)] = std::move(p.depth);
+  }
 }
 
 int Trainer::next_view() {
@@ -179,12 +227,23 @@ void Trainer::add_gaussian_regularizers(Field& field, GaussianGradients& grads) 
                               sv.anisotropy_penalty);
 }
 
-size_t Trainer::prune_unseen(Field& field) const {
-  const auto seen = views_seeing(field.model.means.data(), field.model.size(), train_cameras_, 0.5f * near_depth_,
-                                 2.0f * far_depth_);
-  std::vector<bool> keep(seen.size());
+size_t Trainer::prune_outside(Field& field) const {
+  const SparseViewOptions& sv = options_.sparse;
+  const size_t n = field.model.size();
+  std::vector<bool> keep(n, true);
+  if (sv.min_views_seen > 0) {
+    const auto seen =
+        views_seeing(field.model.means.data(), n, train_cameras_, 0.5f * near_depth_, 2.0f * far_depth_);
+    for (size_t i = 0; i < n; ++i) keep[i] = seen[i] >= sv.min_views_seen;
+  }
+  if (sv.start_box_margin > 0)
+    for (size_t i = 0; i < n; ++i)
+      for (int a = 0; a < 3; ++a) {
+        const float x = field.model.means[3 * i + size_t(a)];
+        if (!(x >= box_lo_[a] && x <= box_hi_[a])) keep[i] = false;
+      }
   size_t dropped = 0;
-  for (size_t i = 0; i < seen.size(); ++i) dropped += !(keep[i] = seen[i] >= options_.sparse.min_views_seen);
+  for (size_t i = 0; i < n; ++i) dropped += !keep[i];
   if (dropped == 0) return 0;
   field.model.filter(keep);
   field.adam.m.filter(keep);
@@ -225,6 +284,15 @@ StepStats Trainer::step() {
   ro.background = options_.random_background ? glm::vec3(rng_.uniform(), rng_.uniform(), rng_.uniform())
                                              : options_.background;
 
+  // The binocular pair of this step (one shift for both co-trained fields).
+  const bool binocular = sv.binocular > 0 && !target && double(it) >= double(sv.binocular_from) * double(options_.iterations);
+  Camera shifted;
+  if (binocular) {
+    const float d = rng_.uniform(-1.0f, 1.0f) * sv.binocular_shift * baseline_;
+    shifted = cam;
+    shifted.t.x -= d;  // centre moved by d along the camera's x axis
+  }
+
   StepStats stats;
   stats.pseudo_target = target != nullptr;
   const size_t nf = fields_.size();
@@ -237,7 +305,8 @@ StepStats Trainer::step() {
     RenderOutput out = rasterizer_.forward(cam, params, ro);
     // The dark backdrop of a train photo (backdrop.h) carries no photometric loss; its alpha
     // is pulled to 0 instead.
-    const Image* backdrop = !target && !backdrop_.empty() ? &backdrop_[size_t(view)] : nullptr;
+    const Image* backdrop =
+        !target && !backdrop_.empty() && !backdrop_[size_t(view)].empty() ? &backdrop_[size_t(view)] : nullptr;
     PhotometricLoss loss = target     ? masked_photometric_loss(out.color, gt, target->mask, options_.lambda_dssim)
                            : backdrop ? masked_photometric_loss(out.color, gt, inverted(*backdrop), options_.lambda_dssim)
                                       : photometric_loss(out.color, gt, options_.lambda_dssim);
@@ -255,8 +324,38 @@ StepStats Trainer::step() {
       alpha_grad = masked_alpha_penalty_gradient(out.alpha, *backdrop, sv.backdrop_alpha);
       og.alpha = &alpha_grad;
     }
+    RenderOutput shifted_out;
+    Image shifted_grad;
+    if (binocular) {
+      shifted_out = rasterizer_.forward(shifted, params, ro);
+      shifted_grad = Image(cam.width, cam.height, 3);
+      if (depth_grad.empty()) depth_grad = Image(out.depth.width, out.depth.height, 1);
+      if (alpha_grad.empty()) alpha_grad = Image(out.alpha.width, out.alpha.height, 1);
+      binocular_consistency<float>(cam.width, cam.height, shifted_out.color.pixels.data(), out.depth.pixels.data(),
+                                   out.alpha.pixels.data(), gt.pixels.data(), cam.fx * (cam.t.x - shifted.t.x), 0.5f,
+                                   shifted_grad.pixels.data(), depth_grad.pixels.data(), alpha_grad.pixels.data(),
+                                   sv.binocular);
+      og.depth = &depth_grad;
+      og.alpha = &alpha_grad;
+    }
+    if (!target && sv.depth_prior > 0 && !depth_prior_.empty() && !depth_prior_[size_t(view)].empty()) {
+      if (depth_grad.empty()) depth_grad = Image(out.depth.width, out.depth.height, 1);
+      if (alpha_grad.empty()) alpha_grad = Image(out.alpha.width, out.alpha.height, 1);
+      depth_prior_l1<float>(out.depth.pixels.data(), out.alpha.pixels.data(), depth_prior_[size_t(view)].pixels.data(),
+                            out.depth.pixels.size(), depth_grad.pixels.data(), alpha_grad.pixels.data(),
+                            sv.depth_prior);
+      og.depth = &depth_grad;
+      og.alpha = &alpha_grad;
+    }
     rasterizer_.backward(cam, params, ro, out, og, grads[f]);
     if (it < schedule_.until) field.density.accumulate(out, grads[f], cam.width, cam.height);
+    if (binocular) {
+      OutputGradients sg;
+      sg.color = &shifted_grad;
+      GaussianGradients g;
+      rasterizer_.backward(shifted, params, ro, shifted_out, sg, g);
+      add_gradients(grads[f], g);
+    }
     if (f == 0) {
       loss0 = loss.value * (target ? pseudo_target_options_.loss_weight : 1.0f);
       psnr0 = float(std::min(99.0, psnr(out.color, gt)));
@@ -310,7 +409,7 @@ StepStats Trainer::step() {
         Field& field = fields_[f];
         DensityController::Counts c = field.density.densify_and_prune(
             field.model, field.adam, extent_, prune_screen, f == 0 ? rng_ : field.rng, options_.densify);
-        if (sv.min_views_seen > 0) c.pruned += prune_unseen(field);
+        if (sv.min_views_seen > 0 || sv.start_box_margin > 0) c.pruned += prune_outside(field);
         if (f == 0) stats.densified = c;
       }
       // Densification rounds so far (this one included), for the every-N-rounds operations.

@@ -46,6 +46,7 @@ class Trainer final : public TrainingBackend {
   size_t pseudo_target_count() const { return pseudo_targets_.size(); }
   // The rasterizer the trainer renders with (to render pseudo views between steps).
   Rasterizer& rasterizer() override { return rasterizer_; }
+  void set_depth_priors(std::vector<DepthPrior> priors) override;
   // The pseudo-view poses the regularizers render (fixed by the seed).
   const std::vector<Camera>& pseudo_cameras() const { return pseudo_cameras_; }
 
@@ -64,8 +65,9 @@ class Trainer final : public TrainingBackend {
     Rng rng;
   };
   int next_view();
-  // Drops the Gaussians of `field` fewer than sparse.min_views_seen train cameras see.
-  size_t prune_unseen(Field& field) const;
+  // Drops the Gaussians of `field` fewer than sparse.min_views_seen train cameras see, and
+  // with sparse.start_box_margin those outside the start's box.
+  size_t prune_outside(Field& field) const;
   void add_gaussian_regularizers(Field& field, GaussianGradients& grads) const;
   const Dataset& dataset_;
   TrainOptions options_;
@@ -83,8 +85,11 @@ class Trainer final : public TrainingBackend {
   float extent_ = 1.0f;
   std::vector<glm::vec3> train_centers_;  // for the angular scale cap
   std::vector<Image> backdrop_;           // per view (train views filled): dark backdrop masks
+  std::vector<Image> depth_prior_;        // per view (empty = none): stereo depth
   std::vector<Camera> train_cameras_;     // for pruning what no two photos see
   float near_depth_ = 0, far_depth_ = 0;
+  float baseline_ = 0;                    // mean distance of a train camera to its nearest other one
+  glm::vec3 box_lo_{0.0f}, box_hi_{0.0f};  // sparse.start_box_margin: the start's widened box
   float loss_ema_ = 0.0f;
 };
 

@@ -44,6 +44,10 @@ class TrainingBackend {
   // pseudo views with. A backend without pseudo targets throws BadInput.
   virtual void set_pseudo_targets(std::vector<PseudoTarget> targets, const PseudoTargetOptions& options) = 0;
   virtual Rasterizer& rasterizer() = 0;
+
+  // Depth priors for train views (options().sparse.depth_prior weighs them). A backend
+  // without them throws BadInput.
+  virtual void set_depth_priors(std::vector<DepthPrior> priors) = 0;
 };
 
 }  // namespace sp

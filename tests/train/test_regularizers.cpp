@@ -12,6 +12,7 @@
 #include <glm/gtc/quaternion.hpp>
 
 #include "engine/core/rng.h"
+#include "engine/train/binocular.h"
 #include "engine/train/losses.h"
 #include "engine/train/pseudo_views.h"
 #include "engine/train/regularizers.h"
@@ -66,6 +67,67 @@ TEST(Regularizers, MaskedAlphaPenaltyGradientMatchesFiniteDifferences) {
   expect_matches_finite_differences(
       alpha, [&](const std::vector<double>& x) { return masked_alpha_penalty<double>(x.data(), mask.data(), x.size(), nullptr, 1.0); },
       g);
+}
+
+TEST(Regularizers, DepthPriorGradientMatchesFiniteDifferences) {
+  const size_t n = 80;
+  const std::vector<double> depth = uniform_values(n, 0.5, 4.0, 21), alpha = uniform_values(n, 0.2, 1.0, 22);
+  std::vector<double> target = uniform_values(n, 1.0, 3.0, 23);
+  for (size_t i = 0; i < n; i += 3) target[i] = 0;  // no stereo depth there
+  std::vector<double> gd(n, 0.0), ga(n, 0.0);
+  const double value = depth_prior_l1<double>(depth.data(), alpha.data(), target.data(), n, gd.data(), ga.data(), 2.0);
+  EXPECT_GT(value, 0.0);
+  for (size_t i = 0; i < n; i += 3) {
+    EXPECT_EQ(gd[i], 0.0);
+    EXPECT_EQ(ga[i], 0.0);
+  }
+  for (double& v : gd) v /= 2.0;
+  for (double& v : ga) v /= 2.0;
+  // |.| is smooth away from its kink; the random values keep every residual far from 0.
+  expect_matches_finite_differences(
+      depth, [&](const std::vector<double>& x) { return depth_prior_l1<double>(x.data(), alpha.data(), target.data(), n, nullptr, nullptr, 1.0); },
+      gd);
+  expect_matches_finite_differences(
+      alpha, [&](const std::vector<double>& x) { return depth_prior_l1<double>(depth.data(), x.data(), target.data(), n, nullptr, nullptr, 1.0); },
+      ga);
+}
+
+TEST(Regularizers, BinocularConsistencyGradientsMatchFiniteDifferences) {
+  const int W = 14, H = 5;
+  const size_t n = size_t(W) * H;
+  const std::vector<double> shifted = uniform_values(3 * n, 0, 1, 31), photo = uniform_values(3 * n, 0, 1, 32);
+  const std::vector<double> depth = uniform_values(n, 1.5, 3.0, 33), alpha = uniform_values(n, 0.6, 1.0, 34);
+  const double fx_shift = 3.7;  // warps of about 1.2..2.5 pixels
+  std::vector<double> gs(3 * n, 0.0), gd(n, 0.0), ga(n, 0.0);
+  const double value = binocular_consistency<double>(W, H, shifted.data(), depth.data(), alpha.data(), photo.data(),
+                                                     fx_shift, 0.5, gs.data(), gd.data(), ga.data(), 1.0);
+  EXPECT_GT(value, 0.0);
+  auto f_shifted = [&](const std::vector<double>& x) {
+    return binocular_consistency<double>(W, H, x.data(), depth.data(), alpha.data(), photo.data(), fx_shift, 0.5,
+                                         nullptr, nullptr, nullptr, 1.0);
+  };
+  auto f_depth = [&](const std::vector<double>& x) {
+    return binocular_consistency<double>(W, H, shifted.data(), x.data(), alpha.data(), photo.data(), fx_shift, 0.5,
+                                         nullptr, nullptr, nullptr, 1.0);
+  };
+  auto f_alpha = [&](const std::vector<double>& x) {
+    return binocular_consistency<double>(W, H, shifted.data(), depth.data(), x.data(), photo.data(), fx_shift, 0.5,
+                                         nullptr, nullptr, nullptr, 1.0);
+  };
+  expect_matches_finite_differences(shifted, f_shifted, gs);
+  expect_matches_finite_differences(depth, f_depth, gd, 1e-7, 1e-5);
+  expect_matches_finite_differences(alpha, f_alpha, ga, 1e-7, 1e-5);
+  // The right depth explains the shifted image exactly: at z = 2 and fx_shift = 4 the warp is
+  // u' = x - 2, so the photo moved 2 pixels left warps back onto the photo.
+  std::vector<double> copy(3 * n), flat(n, 2.0), ones(n, 1.0);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x)
+      for (int c = 0; c < 3; ++c)
+        copy[(size_t(y) * W + size_t(x)) * 3 + size_t(c)] =
+            photo[(size_t(y) * W + size_t(std::min(W - 1, x + 2))) * 3 + size_t(c)];
+  EXPECT_NEAR(binocular_consistency<double>(W, H, copy.data(), flat.data(), ones.data(), photo.data(), 4.0, 0.5, nullptr,
+                                            nullptr, nullptr, 1.0),
+              0.0, 1e-12);
 }
 
 TEST(Regularizers, OpacityEntropyGradientMatchesFiniteDifferences) {

@@ -65,7 +65,10 @@ int main(int argc, char** argv) {
   r->add_option("--sh-degree", recon.config.sh_degree, "Maximum SH degree")->check(CLI::Range(0, 3))->capture_default_str();
   r->add_option("--background", recon.background,
                 "Background colour r,g,b in [0,1] (default: black; white for transparent Blender images)")->delimiter(',')->expected(3);
-  r->add_flag("--random-background", recon.config.random_background, "Random background colour every iteration");
+  bool random_background = false, no_random_background = false;  // into recon.config.regularizers
+  r->add_flag("--random-background", random_background,
+              "Random background colour every iteration (default: the sparse-view preset's)");
+  r->add_flag("--no-random-background", no_random_background, "The fixed background every iteration");
   r->add_option("--checkpoint-every", recon.config.checkpoint_interval, "Write a checkpoint every N iterations (0 = only at the end)")
       ->check(CLI::Range(0L, 10000000L));
   r->add_option("--resume", recon.config.resume, "Continue from a checkpoint file");
@@ -103,6 +106,22 @@ int main(int argc, char** argv) {
   r->add_option("--opacity-decay", rg.opacity_decay,
                 "Multiply opacities by this every iteration instead of resetting them (Binocular3DGS; 0 = off)")
       ->check(CLI::Range(0.0f, 0.999999f));
+  r->add_option("--depth-prior", rg.depth_prior,
+                "Weight of the plane-sweep depth prior on the train views (needs the mvs start; 0 = off)")
+      ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--binocular", rg.binocular,
+                "Weight of Binocular3DGS's consistency term (a sideways-shifted render warped back with the rendered "
+                "depth; 0 = off)")
+      ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--binocular-from", rg.binocular_from, "Binocular term from this fraction of the run on")
+      ->check(CLI::Range(0.0f, 1.0f));
+  r->add_option("--binocular-shift", rg.binocular_shift,
+                "Binocular shift: up to this x the train cameras' mean nearest-neighbour distance")
+      ->check(CLI::Range(0.0f, 10.0f));
+  r->add_option("--start-box", rg.start_box_margin,
+                "Prune Gaussians outside the start's box (1st-99th percentile of the initial centres) widened by this "
+                "fraction per side (0 = off)")
+      ->check(CLI::Range(0.0f, 100.0f));
   r->add_option("--min-views-seen", rg.min_views_seen,
                 "Prune Gaussians fewer than this many train views see, at each densification (0 = off)")
       ->check(CLI::Range(0, 255));
@@ -299,6 +318,10 @@ int main(int argc, char** argv) {
   try {
     if (*r) {
       recon.config.test_views = !skip_test_renders;
+      if (random_background && no_random_background)
+        throw sp::Error(sp::ErrorKind::BadInput, "--random-background and --no-random-background: give one");
+      if (random_background) recon.config.regularizers.random_background = "on";
+      if (no_random_background) recon.config.regularizers.random_background = "off";
       recon.config.densify = !no_densify;
       return sp::cli::run_recon(recon);
     }
