@@ -8,6 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libglm-dev libstb-dev nlohmann-json3-dev libcli11-dev libnanoflann-dev libtinyobjloader-dev
   libgtest-dev libbenchmark-dev
+  libzip-dev   # benchmark submission archives (sparsplat submit)
   python3-numpy python3-skimage   # independent PSNR/SSIM reference for the metric tests
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers   # Vulkan display (lavapipe on CPU-only machines)
   libglfw3-dev libimgui-dev xvfb xauth   # sparsplat-view and its Xvfb test

@@ -148,6 +148,52 @@ double ssim(const Image& a, const Image& b) {
   return total / nc;
 }
 
+namespace {
+// [lo, hi) grown to `side` (at most n) about its centre, kept inside [0, n).
+void grow(int& lo, int& hi, int side, int n) {
+  side = std::min(side, n);
+  if (hi - lo >= side) return;
+  const int extra = side - (hi - lo);
+  lo -= extra / 2;
+  hi += extra - extra / 2;
+  if (lo < 0) {
+    hi -= lo;
+    lo = 0;
+  }
+  if (hi > n) {
+    lo -= hi - n;
+    hi = n;
+  }
+}
+}  // namespace
+
+PixelBox mask_bounding_box(const Image& mask, int min_side) {
+  PixelBox b{mask.width, mask.height, 0, 0};
+  for (int y = 0; y < mask.height; ++y)
+    for (int x = 0; x < mask.width; ++x)
+      if (mask.at(x, y, 0) > 0.5f) {
+        b.x0 = std::min(b.x0, x);
+        b.y0 = std::min(b.y0, y);
+        b.x1 = std::max(b.x1, x + 1);
+        b.y1 = std::max(b.y1, y + 1);
+      }
+  if (b.empty()) return PixelBox{};
+  grow(b.x0, b.x1, min_side, mask.width);
+  grow(b.y0, b.y1, min_side, mask.height);
+  return b;
+}
+
+Image crop(const Image& img, const PixelBox& box) {
+  if (box.empty() || box.x0 < 0 || box.y0 < 0 || box.x1 > img.width || box.y1 > img.height)
+    throw_internal("crop: box outside the " + shape(img) + " image");
+  Image out(box.width(), box.height(), img.channels);
+  for (int y = 0; y < box.height(); ++y) {
+    const float* src = img.pixels.data() + (size_t(box.y0 + y) * img.width + box.x0) * img.channels;
+    std::copy(src, src + size_t(box.width()) * img.channels, out.pixels.data() + size_t(y) * box.width() * img.channels);
+  }
+  return out;
+}
+
 Image composite_outside_mask(const Image& img, const Image& mask, float background) {
   if (mask.width != img.width || mask.height != img.height || mask.channels < 1)
     throw_bad_input("masked metrics", "mask size " + shape(mask) + " does not match the image " + shape(img));

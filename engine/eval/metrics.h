@@ -43,6 +43,19 @@ ObjectMaskedScores object_masked_scores(const Image& render, const Image& gt, co
 // img * m + background * (1 - m), per pixel, with m = mask channel 0 clamped to [0, 1].
 Image composite_outside_mask(const Image& img, const Image& mask, float background = 1.0f);
 
+// A pixel rectangle [x0, x1) x [y0, y1).
+struct PixelBox {
+  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  int width() const { return x1 - x0; }
+  int height() const { return y1 - y0; }
+  bool empty() const { return x1 <= x0 || y1 <= y0; }
+};
+// The tight bounding box of the pixels with mask channel 0 > 0.5 (empty when there is none),
+// grown about its centre to at least `min_side` pixels per side where the image allows
+// (shifted inward at the borders).
+PixelBox mask_bounding_box(const Image& mask, int min_side = 1);
+Image crop(const Image& img, const PixelBox& box);
+
 // The normalized 11-tap Gaussian (sigma 1.5) both SSIMs filter with (the training loss too).
 constexpr int kSsimWindow = 11;
 std::vector<double> ssim_gaussian_window();

@@ -36,8 +36,9 @@ ImageInfo read_image_info(const std::string& path) {
   return info;
 }
 
-Image load_image(const std::string& path, int channels) {
-  const std::string bytes = read_file(path);
+Image load_image(const std::string& path, int channels) { return decode_image(read_file(path), path, channels); }
+
+Image decode_image(std::string_view bytes, const std::string& path, int channels) {
   int w = 0, h = 0, n = 0;
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const bool wide = stbi_is_16_bit_from_memory(data, int(bytes.size()));
@@ -58,6 +59,14 @@ Image load_image(const std::string& path, int channels) {
     for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = float(px.get()[i]) * (1.0f / 255.0f);
   }
   return img;
+}
+
+Image load_mask_image(const std::string& path, int width, int height) {
+  const Image file = load_image(path);
+  Image m(file.width, file.height, 1);
+  for (size_t p = 0; p < m.pixel_count(); ++p) m.pixels[p] = file.pixels[p * size_t(file.channels)];
+  if (width > 0 && height > 0 && (m.width != width || m.height != height)) m = resize_image(m, width, height);
+  return m;
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #pragma once
 // Image files (PNG, JPEG, BMP, TGA... through stb_image) to and from float images.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/image.h"
@@ -15,6 +16,11 @@ struct ImageInfo {
 ImageInfo read_image_info(const std::string& path);
 // Decodes to float [0, 1] with the file's channel count (1-4) unless `channels` > 0 forces it.
 Image load_image(const std::string& path, int channels = 0);
+// The same from the bytes of an image file (e.g. an archive entry); `where` names it in errors.
+Image decode_image(std::string_view bytes, const std::string& where, int channels = 0);
+// An object mask: channel 0 of an image file as a 1-channel image, area-resampled to
+// width x height when its size differs (0, 0: the file's size).
+Image load_mask_image(const std::string& path, int width = 0, int height = 0);
 // 8-bit PNG (values clamped to [0, 1] and rounded), written atomically. 1, 3 or 4 channels.
 void save_png(const std::string& path, const Image& image);
 // 16-bit grayscale PNG of values in [0, 1] (for depth maps and masks that need range).

@@ -44,6 +44,10 @@ struct RenderArgs {
 struct EvalArgs {
   std::vector<std::string> inputs;  // run folder, or renders folder + ground-truth folder
   std::string output;               // metrics.json path ("" = print only)
+  std::string masks;                // object masks (named like the images, or {i:03d}.png by SpaRe view)
+  std::string benchmark;            // "" or "spare": the SpaRe metrics (PSNR-M, SSIM-M, LPIPS-M, ...)
+  std::string lpips;                // LPIPS weights file (scripts/convert_lpips.py)
+  bool no_lpips = false;            // --benchmark spare without LPIPS
 };
 
 struct InfoArgs {
@@ -61,6 +65,27 @@ struct SynthArgs {
   int supersampling = 0;       // 0 = the scene's (odd: 1, 3, 5...)
   std::string layout = "all";  // spare | colmap | all
   int64_t arrangement = -1;    // >= 0: the objects re-arranged by this seed (synth::arrange_scene)
+};
+
+// sparsplat submit (cmd_submit.cpp; engine/pipeline/submission.h, docs/submission.md).
+struct SubmitArgs {
+  std::vector<std::string> inputs;   // DATA_ROOT; the archive with --check / --score; the parts with --merge
+  std::string split;                 // the benchmark's split file
+  int views = 0;                     // first N input views (0 = all of the split's)
+  std::string output;                // archive .zip, or a folder (<folder>/submission.zip)
+  std::string work;                  // work folder ("" = beside the archive, .zip -> .work)
+  std::string calibration;           // folder of pos_XXX.txt when the scene folders lack them
+  std::vector<std::string> scenes;   // --scenes a,b,c
+  std::string shard;                 // --shard I/N
+  bool check = false, merge = false, score = false;
+  std::string ground_truth;          // --gt: test images and masks (default: DATA_ROOT)
+  std::string lpips;                 // LPIPS weights (scripts/convert_lpips.py)
+  bool no_lpips = false;
+  std::string size;                  // WxH of the images (--check default 1600x1200; build: the inputs')
+  int downscale = 0, resolution = 400;  // training resolution (the dataset options)
+  ReconConfig config;                // per scene
+  std::vector<float> background;
+  std::string settings;              // the options that shape the images (main.cpp: CLI11's config text)
 };
 
 // sparsplat train-prior (cmd_train_prior.cpp; needs libtorch).
@@ -131,5 +156,6 @@ int run_eval(const EvalArgs& args);
 int run_info(const InfoArgs& args);
 int run_synth(const SynthArgs& args);
 int run_train_prior(const TrainPriorArgs& args);
+int run_submit(const SubmitArgs& args);
 
 }  // namespace sp::cli

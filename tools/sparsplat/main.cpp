@@ -260,6 +260,14 @@ int main(int argc, char** argv) {
   auto* ev = app.add_subcommand("eval", "PSNR/SSIM of renders against ground truth (matching file names)");
   ev->add_option("inputs", eval.inputs, "A recon output folder, or RENDERS_DIR GT_DIR")->required()->expected(1, 2);
   ev->add_option("-o,--output", eval.output, "Write metrics JSON here");
+  ev->add_option("--masks", eval.masks,
+                 "Object masks (named like the images, or {i:03d}.png for SpaRe view i): masked PSNR/SSIM");
+  ev->add_option("--benchmark", eval.benchmark,
+                 "spare: the SpaRe benchmark's metrics (PSNR-M in the mask, SSIM-M and LPIPS-M in its bounding box, "
+                 "full-image PSNR, SSIM, LPIPS; docs/submission.md)")
+      ->check(CLI::IsMember({"spare"}));
+  ev->add_option("--lpips", eval.lpips, "LPIPS (AlexNet v0.1) weights file made by scripts/convert_lpips.py");
+  ev->add_flag("--no-lpips", eval.no_lpips, "With --benchmark spare: leave LPIPS out");
 
   sp::cli::InfoArgs info;
   auto* in = app.add_subcommand("info", "Summarize a dataset folder or a Gaussian PLY");
@@ -284,6 +292,71 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"spare", "colmap", "all"}))
       ->capture_default_str();
 
+  // Benchmark submission (SpaRe / AIM 2024 sparse rendering; docs/submission.md). Options that
+  // do not change the images are left out of the settings a finished scene is reused under.
+  sp::cli::SubmitArgs submit;
+  auto* sb = app.add_subcommand(
+      "submit",
+      "Benchmark submission (SpaRe): reconstruct each scene of a split file from its input views, render the test "
+      "views at full size, write and check the archive; or --check, --merge, --score an archive");
+  const auto not_a_setting = [](CLI::Option* o) { o->configurable(false); };
+  not_a_setting(sb->add_option("inputs", submit.inputs,
+                               "DATA_ROOT (the scene folders); with --check or --score: an archive; with --merge: the "
+                               "shard archives")
+                    ->required()
+                    ->expected(1, -1));
+  not_a_setting(sb->add_option("--split", submit.split, "The benchmark's split file (e.g. Track1_split_test.json)")->required());
+  sb->add_option("--views", submit.views, "Train on the first N input views of each scene (0 = all of them)")
+      ->check(CLI::Range(0, 1000));
+  not_a_setting(sb->add_option("-o,--output", submit.output,
+                               "The archive (.zip), or a folder for <folder>/submission.zip (and scores.json with --score)"));
+  not_a_setting(sb->add_option("--work", submit.work,
+                               "Work folder: finished scenes, reused when a run is restarted (default: the archive's "
+                               "name with .work)"));
+  not_a_setting(sb->add_option("--calibration", submit.calibration,
+                               "Folder with pos_XXX.txt (or <scene>/pos_XXX.txt) when the scene folders lack them"));
+  not_a_setting(sb->add_option("--scenes", submit.scenes, "Only these scenes (comma-separated)")->delimiter(','));
+  not_a_setting(sb->add_option("--shard", submit.shard,
+                               "Only shard I of N (1-based, every N-th scene by name); join the shards with --merge"));
+  not_a_setting(sb->add_flag("--check", submit.check,
+                             "Check an archive: missing, extra, unreadable, wrongly sized or named PNGs (exit 2 on any)"));
+  not_a_setting(sb->add_flag("--merge", submit.merge, "Merge shard archives into -o, checked against the split"));
+  not_a_setting(sb->add_flag("--score", submit.score,
+                             "Score against ground truth: PSNR-M, SSIM-M, LPIPS-M, PSNR, SSIM, LPIPS per view, scene, "
+                             "dataset"));
+  not_a_setting(sb->add_option("--gt", submit.ground_truth,
+                               "With --score: ground-truth root (<scene>/<image>, <scene>/mask/{i:03d}.png; default: "
+                               "DATA_ROOT)"));
+  not_a_setting(sb->add_option("--lpips", submit.lpips, "With --score: LPIPS weights file (scripts/convert_lpips.py)"));
+  not_a_setting(sb->add_flag("--no-lpips", submit.no_lpips, "With --score: leave LPIPS out"));
+  sb->add_option("--size", submit.size, "Image size WxH (--check: default 1600x1200; otherwise the input images' size)");
+  sb->add_option("--downscale", submit.downscale, "Train at 1/N of the input images' size")->check(CLI::Range(0, 64));
+  sb->add_option("--resolution", submit.resolution,
+                 "Train with the longest side capped at this many pixels (the test views are rendered at full size)")
+      ->check(CLI::Range(0, 16384))
+      ->capture_default_str();
+  sb->add_option("--iterations", submit.config.iterations,
+                 "Training iterations per scene (default: the sparse-view preset's, 1000)")
+      ->check(CLI::Range(0L, 10000000L));
+  sb->add_option("--seed", submit.config.seed, "Random seed (every scene)")->capture_default_str();
+  sb->add_option("--init", submit.config.init.method, "Initial Gaussians: auto, sfm, random or mvs (as recon)")
+      ->check(CLI::IsMember({"auto", "sfm", "random", "mvs"}))
+      ->capture_default_str();
+  sb->add_option("--sh-degree", submit.config.sh_degree, "Maximum SH degree")->check(CLI::Range(0, 3))->capture_default_str();
+  sb->add_option("--regularizers", submit.config.regularizers.preset, "Sparse-view regularizer preset: auto or off")
+      ->check(CLI::IsMember({"auto", "off"}))
+      ->capture_default_str();
+  sb->add_option("--co-training", submit.config.regularizers.co_training, "CoR-GS co-training: auto, on or off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  sb->add_option("--max-gaussians", submit.config.max_gaussians, "Stop densifying beyond this many Gaussians (0 = no cap)");
+  sb->add_option("--background", submit.background, "Background colour r,g,b in [0,1] (default: black)")
+      ->delimiter(',')
+      ->expected(3);
+  sb->add_option("--device", submit.config.device, "Train and render on: auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+
   // CLI11 would only say "a subcommand is required" for a mistyped one; name it instead.
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -294,7 +367,7 @@ int main(int argc, char** argv) {
     if (arg.empty() || arg[0] == '-') continue;
     const auto subs = app.get_subcommands([&](const CLI::App* a) { return a->get_name() == arg; });
     if (subs.empty()) {
-      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, synth, language, query or train-prior; see --help)\n", arg.c_str());
+      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, synth, submit, language, query or train-prior; see --help)\n", arg.c_str());
       return 2;
     }
     break;
@@ -335,6 +408,10 @@ int main(int argc, char** argv) {
       return sp::cli::run_render(render);
     }
     if (*ev) return sp::cli::run_eval(eval);
+    if (*sb) {
+      submit.settings = sb->config_to_str(true, false);
+      return sp::cli::run_submit(submit);
+    }
     if (*lg) return sp::cli::run_language(lang);
     if (*qy) return sp::cli::run_query(query);
     if (*sy) return sp::cli::run_synth(synth);
