@@ -159,7 +159,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   if (writes) to.checkpoint_dir = (out / "checkpoints").string();
   to.densify.max_gaussians = cfg.max_gaussians;
   if (!cfg.densify) to.densify_until = 0;
-  result.regularizers = apply_regularizers(cfg.regularizers, data.train_ids.size(), to);
+  result.regularizers = apply_regularizers(cfg.regularizers, data.train_ids.size(), data.format == "blender", to);
   log_info("regularizers: " + result.regularizers);
   // The GPU-resident trainer runs the plain recipe; a run needing anything it lacks stays on
   // the CPU (auto) or is refused (cuda).

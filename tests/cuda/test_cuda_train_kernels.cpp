@@ -8,6 +8,7 @@
 #include "cuda/cuda_train_kernels.h"
 #include "cuda_test_util.h"
 #include "engine/core/rng.h"
+#include "support/random_model.h"
 
 namespace sp {
 namespace {
@@ -43,15 +44,7 @@ TEST(CudaTrainKernels, PhotometricLossMatchesCpu) {
   }
 }
 
-GaussianModel random_model(Rng& rng, size_t n, int degree, int extras) {
-  GaussianModel m;
-  m.sh_degree = degree;
-  m.extra_channels = extras;
-  m.resize(n);
-  for (auto* a : {&m.means, &m.log_scales, &m.rotations, &m.opacities, &m.sh, &m.extras})
-    for (float& v : *a) v = float(rng.normal());
-  return m;
-}
+using test::random_model;
 
 GaussianGradients random_grads(Rng& rng, const GaussianModel& m) {
   GaussianGradients g;

@@ -4,19 +4,14 @@
 
 #include "cuda/flat_params.h"
 #include "engine/core/rng.h"
+#include "support/random_model.h"
 
 namespace sp {
 namespace {
 
 GaussianModel random_model(size_t n, int degree, int extras, uint64_t seed) {
   Rng rng(seed);
-  GaussianModel m;
-  m.sh_degree = degree;
-  m.extra_channels = extras;
-  m.resize(n);
-  for (auto* a : {&m.means, &m.log_scales, &m.rotations, &m.opacities, &m.sh, &m.extras})
-    for (float& v : *a) v = rng.normal();
-  return m;
+  return test::random_model(rng, n, degree, extras);
 }
 
 TEST(FlatParams, SegmentsFollowTheModelLayout) {

@@ -18,6 +18,7 @@
 #include "engine/core/rng.h"
 #include "engine/io/ply.h"
 #include "engine/io/gaussian_ply.h"
+#include "support/random_model.h"
 #include "support/fuzz.h"
 #include "support/test_support.h"
 
@@ -28,13 +29,7 @@ using ::sp::test::expect_bad_input;
 
 GaussianModel random_model(size_t n, int degree, int extras, uint64_t seed) {
   Rng rng(seed);
-  GaussianModel m;
-  m.sh_degree = degree;
-  m.extra_channels = extras;
-  m.resize(n);
-  for (auto* v : {&m.means, &m.log_scales, &m.rotations, &m.opacities, &m.sh, &m.extras})
-    for (float& x : *v) x = rng.normal(0.0f, 2.0f);
-  return m;
+  return test::random_model(rng, n, degree, extras, 2.0f);
 }
 
 void expect_bit_equal(const std::vector<float>& a, const std::vector<float>& b, const char* what) {

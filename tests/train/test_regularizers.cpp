@@ -62,7 +62,9 @@ TEST(Regularizers, MaskedAlphaPenaltyGradientMatchesFiniteDifferences) {
   ASSERT_GT(count, 0);
   EXPECT_NEAR(value, expect / count, 1e-12);
   for (size_t i = 0; i < alpha.size(); ++i) {
-    if (mask[i] <= 0.5) EXPECT_EQ(g[i], 0.0) << "a pixel outside the mask got a gradient";
+    if (mask[i] <= 0.5) {
+      EXPECT_EQ(g[i], 0.0) << "a pixel outside the mask got a gradient";
+    }
   }
   for (double& v : g) v /= 3.0;
   expect_matches_finite_differences(
