@@ -92,6 +92,7 @@ rows_for() {
   echo "default without pruning outside two views|--min-views-seen 0"
   echo "default without co-training|--co-training off"
   echo "default, random start instead of stereo|--init random --init-min-views 2"
+  echo "default + anisotropy penalty 1|--anisotropy-penalty 1"
   [ "$all" = 1 ] || return 0
   echo "default + stereo depth prior 3|--depth-prior 3"
   echo "default + unpooling|--unpooling on"
