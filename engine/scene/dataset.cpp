@@ -265,13 +265,13 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& options) {
   if (!model_dir.empty() && has_colmap_file(model_dir, "images")) {
     L = format_loader::load_colmap(path, model_dir, opt.downscale);
   } else if (const std::string idr = format_loader::find_idr_cameras(path); !idr.empty()) {
-    L = format_loader::load_dtu(path, idr, opt.downscale);
+    L = format_loader::load_dtu(path, idr);
   } else if (is_file(fs::path(path) / "poses_bounds.npy")) {
     L = format_loader::load_llff(path, opt.downscale);
   } else if (is_file(fs::path(path) / "transforms_train.json") || is_file(fs::path(path) / "transforms.json")) {
-    L = format_loader::load_blender(path, opt.downscale);
+    L = format_loader::load_blender(path);
   } else if (const std::string scene = find_spare_scene_dir(path); !scene.empty()) {
-    L = format_loader::load_spare(scene, opt.downscale);
+    L = format_loader::load_spare(scene);
   } else {
     throw_bad_input(path, "cannot detect the dataset format (" + format_hint() + ")");
   }
@@ -292,6 +292,8 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& options) {
   // Every image must exist and be readable now (header only); a size that differs from the
   // camera's rescales the intrinsics (aspect ratio must agree).
   std::set<std::string> size_notes;
+  size_t small_files = 0;
+  std::string small_example;
   std::map<std::tuple<int, int, int>, int> lens_keys;
   bool capped = false;
   for (size_t i = 0; i < L.views.size(); ++i) {
@@ -308,8 +310,27 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& options) {
                         std::to_string(info.width) + "x" + std::to_string(info.height));
       disk = disk.resized(info.width, info.height);
     }
-    // Working size: INRIA's round(w / downscale), then the longest side capped.
-    int w = rounded(info.width / L.downscale), h = rounded(info.height / L.downscale);
+    // Working size: a downscale (the protocol's or the user's) is a fraction of the capture
+    // the format records, whatever size the files on disk are (a public LLFF copy often holds
+    // the 1/8-size photos in images/): INRIA's round(w / downscale) of that size. Files already
+    // within a pixel of it are used as they are; smaller files are never enlarged (a warning
+    // says the run is below the protocol's size). Then the longest side is capped.
+    int w = info.width, h = info.height;
+    if (opt.downscale > 0) {
+      const int cw = v.capture_width > 0 ? v.capture_width : v.camera.width;
+      const int ch = v.capture_height > 0 ? v.capture_height : v.camera.height;
+      const int tw = rounded(double(cw) / opt.downscale), th = rounded(double(ch) / opt.downscale);
+      if (tw > info.width + 1 || th > info.height + 1) {
+        if (small_files++ == 0)
+          small_example = (std::to_string(info.width) + "x" + std::to_string(info.height) + " on disk, " +
+                           std::to_string(tw) + "x" + std::to_string(th) + " asked (1/" +
+                           std::to_string(opt.downscale) + " of the " + std::to_string(cw) + "x" +
+                           std::to_string(ch) + " capture)");
+      } else if (std::abs(tw - info.width) > 1 || std::abs(th - info.height) > 1) {
+        w = tw;
+        h = th;
+      }
+    }
     int cap = opt.resolution;
     if (cap == 0 && opt.downscale == 0) cap = 1600;
     if (cap > 0 && std::max(w, h) > cap) {
@@ -340,6 +361,10 @@ Dataset Dataset::load(const std::string& path, const DatasetOptions& options) {
   d.mask_paths = L.masks;
   if (d.mask_paths.empty()) d.mask_paths = find_mask_files(path, d.image_paths, L.views);
   for (const auto& n : size_notes) log_info(path + ": intrinsics scaled to the image files (" + n + ")");
+  if (small_files > 0)
+    log_warn(path + ": " + std::to_string(small_files) + " of " + std::to_string(L.views.size()) +
+             " image files are smaller than the size asked for (e.g. " + small_example + "); training at the files' size" +
+             (opt.protocol != "auto" ? ", so scores are not comparable with the " + opt.protocol + " protocol's tables" : ""));
   if (capped) log_info(path + ": images larger than 1600 pixels are scaled to 1600 on the longest side (set a resolution or downscale to choose)");
   std::set<int> lenses_logged;
   for (const auto& sv : src->views)

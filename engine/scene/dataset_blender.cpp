@@ -21,10 +21,9 @@ bool same_lens(const TransformsFrame& o, const TransformsFrame& f) {
 
 }  // namespace
 
-Loaded load_blender(const std::string& root, int downscale) {
+Loaded load_blender(const std::string& root) {
   Loaded L;
   L.format = "blender";
-  L.downscale = downscale > 0 ? downscale : 1;
   const fs::path train = fs::path(root) / "transforms_train.json", test = fs::path(root) / "transforms_test.json";
   std::vector<TransformsFrame> frames;
   if (is_file(train)) {

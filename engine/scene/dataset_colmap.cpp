@@ -97,7 +97,6 @@ Loaded load_colmap(const std::string& root, const std::string& model_dir, int do
     if (order[i]->name == order[i - 1]->name) throw_bad_input(model.images_file, "image name '" + order[i]->name + "' appears twice");
 
   const ImageFolder folder = choose_image_folder(root, downscale);
-  L.downscale = folder.remaining;
   L.note = "images from " + folder.name + "/";
   std::vector<std::string> names;
   for (auto* im : order) names.push_back(im->name);

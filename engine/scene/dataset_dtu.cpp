@@ -63,10 +63,9 @@ bool idr_matrix(const std::map<std::string, NpyArray>& npz, const std::string& k
 
 }  // namespace
 
-Loaded load_dtu(const std::string& root, const std::string& cameras_file, int downscale) {
+Loaded load_dtu(const std::string& root, const std::string& cameras_file) {
   Loaded L;
   L.format = "dtu";
-  L.downscale = downscale > 0 ? downscale : 1;
   L.split_rule.kind = SplitRule::Kind::dtu_when_49;
   const std::map<std::string, NpyArray> npz = read_npz(cameras_file);
   const fs::path image_dir = fs::path(root) / "images";

@@ -12,12 +12,13 @@ Loaded load_llff(const std::string& root, int downscale) {
   const LlffScene s = read_llff(root, downscale);
   Loaded L;
   L.format = "llff";
-  L.downscale = s.folder.remaining;
   L.note = "poses from poses_bounds.npy, images from " + s.folder.name + "/";
   for (size_t i = 0; i < s.views.size(); ++i) {
     View v;
     v.camera = s.views[i].camera;
     v.path = s.image_paths[i];
+    v.capture_width = s.full_width;
+    v.capture_height = s.full_height;
     L.views.push_back(std::move(v));
     L.bounds.emplace_back(s.views[i].near, s.views[i].far);
   }

@@ -5,11 +5,10 @@
 
 namespace sp::format_loader {
 
-Loaded load_spare(const std::string& scene_dir, int downscale) {
+Loaded load_spare(const std::string& scene_dir) {
   const SpareScene s = read_spare_scene(scene_dir);
   Loaded L;
   L.format = "spare";
-  L.downscale = downscale > 0 ? downscale : 1;
   size_t masks = 0;
   for (const SpareView& v : s.views) {
     View w;

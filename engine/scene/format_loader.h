@@ -27,6 +27,10 @@ struct View {
   Distortion distortion;
   int lens = -1;  // same lens id => same intrinsics and distortion (shares an undistortion map)
   std::string path;
+  // Size of the capture the format's record describes, when it differs from `camera`'s (LLFF:
+  // poses_bounds' height and width while `camera` is at the chosen folder's size); 0 = the
+  // camera's. A protocol's downscale (LLFF 1/8, DTU 1/4) is a fraction of this size.
+  int capture_width = 0, capture_height = 0;
 };
 
 // The format's own train/test rule (DatasetOptions::protocol "auto").
@@ -52,17 +56,17 @@ struct Loaded {
   PointCloud points;          // tracks are view indices when has_tracks
   std::vector<glm::vec2> bounds;
   SplitRule split_rule;
-  double downscale = 1;       // still to apply to the files' size
   std::string note;           // where the images came from, for the log
   std::vector<std::string> masks;  // per view ("" = none); empty when the format has no masks
 };
 
-// `downscale` is DatasetOptions::downscale (0 = automatic).
+// `downscale` is DatasetOptions::downscale (0 = automatic): which pre-shrunk images_N/ folder to
+// read when the format has them. The working size is chosen by Dataset::load.
 Loaded load_colmap(const std::string& root, const std::string& model_dir, int downscale);
 Loaded load_llff(const std::string& root, int downscale);
-Loaded load_blender(const std::string& root, int downscale);
-Loaded load_dtu(const std::string& root, const std::string& cameras_file, int downscale);
-Loaded load_spare(const std::string& scene_dir, int downscale);
+Loaded load_blender(const std::string& root);
+Loaded load_dtu(const std::string& root, const std::string& cameras_file);
+Loaded load_spare(const std::string& scene_dir);
 
 // The COLMAP model folder of `root` (sparse/0, sparse or root itself, the first holding
 // cameras.{bin,txt}); "" when none.

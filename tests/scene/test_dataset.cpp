@@ -173,6 +173,13 @@ TEST(Dataset, ImageSizeDiffersFromCamera) {
   EXPECT_EQ(d.cameras[0].width, 64);
   EXPECT_FLOAT_EQ(d.cameras[0].fx, 0.9f * 128 / 2);
   EXPECT_FLOAT_EQ(d.cameras[0].cx, 32.0f);
+  // A downscale is a fraction of the camera's record (128x96), not of the files: 1/2 = the
+  // files as they are; 1/1 asks for more than the files hold, so they are used unenlarged.
+  EXPECT_EQ(Dataset::load(s.root, {.downscale = 2}).cameras[0].width, 64);
+  EXPECT_EQ(Dataset::load(s.root, {.downscale = 4}).cameras[0].width, 32);
+  const Dataset one = Dataset::load(s.root, {.downscale = 1});
+  EXPECT_EQ(one.cameras[0].width, 64);
+  EXPECT_EQ(one.image(0).width, 64);
   // A different aspect ratio is an error, not a silent stretch.
   s = make_colmap_dataset("ds-aspect", {.images = 3, .points = 10, .width = 64, .height = 48}, false, 48, 64);
   expect_bad_input([&] { Dataset::load(s.root); }, "image is 48x64 but its camera says 64x48 (a different aspect ratio)");

@@ -4,6 +4,7 @@
 // and the 25 test views; Blender train ids 2, 16, 26, 55, 73, 76, 86, 93 and the 25 test frames.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <vector>
 
 #include "engine/scene/dataset.h"
@@ -34,6 +35,26 @@ TEST(Protocols, LlffOnFernAtOneEighth) {
   const Dataset e = Dataset::load(root, a);
   EXPECT_EQ(e.train_ids, d.train_ids);
   EXPECT_EQ(e.cameras[0].width, 252);
+}
+
+// Public LLFF copies often hold the 1/8-size photos in images/ (and no images_8/): the
+// protocol's 1/8 is a fraction of the capture poses_bounds records (4032x3024), not of the
+// files, so the run still trains at 504x378; files at 1/4 are shrunk to the same size.
+TEST(Protocols, LlffSizeIsRelativeToTheCaptureNotTheFiles) {
+  SP_REQUIRE_DATASET(root, "fern");
+  namespace fs = std::filesystem;
+  for (const char* folder : {"images_8", "images_4"}) {
+    const fs::path copy = test::temp_dir(std::string("fern-") + folder + "-as-images");
+    fs::copy_file(fs::path(root) / "poses_bounds.npy", copy / "poses_bounds.npy");
+    fs::create_directory(copy / "images");
+    for (const auto& e : fs::directory_iterator(fs::path(root) / folder))
+      fs::create_symlink(e.path(), copy / "images" / e.path().filename());
+    const Dataset d = Dataset::load(copy.string(), with("llff", 3));
+    EXPECT_EQ(d.cameras[0].width, 504) << folder;
+    EXPECT_EQ(d.cameras[0].height, 378) << folder;
+    EXPECT_EQ(d.image(d.train_ids[0]).width, 504) << folder;
+    EXPECT_EQ(d.train_ids, (V{1, 10, 19})) << folder;
+  }
 }
 
 TEST(Protocols, DtuOnScan24AtOneQuarterWithMasks) {

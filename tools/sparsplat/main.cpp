@@ -15,7 +15,7 @@ namespace {
 
 void add_dataset_options(CLI::App* app, sp::cli::DatasetArgs& d, bool positional = true) {
   if (positional) app->add_option("dataset", d.path, "Dataset folder (COLMAP, LLFF, Blender transforms)")->required();
-  app->add_option("--downscale", d.downscale, "Divide image sizes by N (LLFF: uses images_N/ when present)")
+  app->add_option("--downscale", d.downscale, "Train at 1/N of the capture size the dataset records (uses images_N/ when present; smaller files are not enlarged)")
       ->check(CLI::Range(1, 64));
   app->add_option("--resolution", d.resolution, "Longest image side in pixels")->check(CLI::Range(16, 16384));
   app->add_option("--train-views", d.train_views,
