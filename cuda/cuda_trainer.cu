@@ -25,6 +25,7 @@ std::string cuda_trainer_unsupported(const TrainOptions& o) {
   if (sv.co_training) return "co-training (CoR-GS)";
   if (sv.unpooling) return "unpooling (FSGS)";
   if (sv.depth_smoothness > 0) return "depth smoothness";
+  if (sv.depth_curvature > 0) return "depth curvature";
   if (sv.opacity_entropy > 0) return "the opacity entropy regularizer";
   if (sv.scale_penalty > 0) return "the scale penalty";
   if (sv.anisotropy_penalty > 0) return "the anisotropy penalty";

@@ -73,6 +73,7 @@ std::string apply_regularizers(const RegularizerConfig& a, size_t train_views, b
   take(a.scale_penalty, s.scale_penalty);
   take(a.anisotropy_penalty, s.anisotropy_penalty);
   take(a.depth_smoothness, s.depth_smoothness);
+  take(a.depth_curvature, s.depth_curvature);
   take(a.max_angular_scale, s.max_angular_scale);
   if (a.densify_grad_threshold > 0) o.densify.grad_threshold = a.densify_grad_threshold;
   take(a.backdrop_alpha, s.backdrop_alpha);
@@ -83,19 +84,20 @@ std::string apply_regularizers(const RegularizerConfig& a, size_t train_views, b
   take(a.binocular_from, s.binocular_from);
   take(a.binocular_shift, s.binocular_shift);
   take(a.start_box_margin, s.start_box_margin);
+  take(a.pseudo_tilt, s.pseudo_tilt);
   if (s.opacity_decay != 0 && !(s.opacity_decay > 0 && s.opacity_decay < 1))
     throw_bad_input("opacity decay", "must lie in (0, 1) (0 = off)");
   // Co-regularization needs somewhere to compare the fields.
   if (s.co_training && s.pseudo_views == 0) s.pseudo_views = 64;
-  char line[512];
+  char line[768];
   std::snprintf(line, sizeof line,
                 "random background %s, co-training %s (weight %g), pseudo views %d, unpooling %s, opacity entropy %g, scale %g, "
-                "anisotropy %g, depth smoothness %g, angular scale cap %g, densify threshold %g, Gaussian budget %zu, "
-                "backdrop %g, opacity decay %g, min views seen %d, depth prior %g, binocular %g, start box margin %g",
+                "anisotropy %g, depth smoothness %g, depth curvature %g, angular scale cap %g, densify threshold %g, Gaussian budget %zu, "
+                "backdrop %g, opacity decay %g, min views seen %d, depth prior %g, binocular %g, start box margin %g, pseudo tilt %g",
                 o.random_background ? "on" : "off", s.co_training ? "on" : "off", double(s.co_regularization), s.pseudo_views, s.unpooling ? "on" : "off",
                 double(s.opacity_entropy), double(s.scale_penalty), double(s.anisotropy_penalty),
-                double(s.depth_smoothness), double(s.max_angular_scale), double(o.densify.grad_threshold),
-                o.densify.max_gaussians, double(s.backdrop_alpha), double(s.opacity_decay), s.min_views_seen, double(s.depth_prior), double(s.binocular), double(s.start_box_margin));
+                double(s.depth_smoothness), double(s.depth_curvature), double(s.max_angular_scale), double(o.densify.grad_threshold),
+                o.densify.max_gaussians, double(s.backdrop_alpha), double(s.opacity_decay), s.min_views_seen, double(s.depth_prior), double(s.binocular), double(s.start_box_margin), double(s.pseudo_tilt));
   return line;
 }
 

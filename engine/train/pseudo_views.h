@@ -23,4 +23,17 @@ Camera camera_toward(const Camera& from, const Camera& to, float t);
 std::vector<Camera> interpolated_pseudo_cameras(const std::vector<Camera>& train, int count, Rng& rng);
 std::vector<Camera> interpolated_pseudo_cameras(const std::vector<Camera>& train, int count, uint64_t seed);
 
+// The point nearest to every camera's optical axis (least squares), where a converging rig
+// looks; false when the axes are close to parallel (forward-facing captures) or the point
+// lies behind the cameras.
+bool rig_focus(const std::vector<Camera>& cameras, glm::vec3& focus);
+
+// Tilts each of `cameras` about `focus`, around its own right axis, by a uniform random angle
+// in [-max_angle, max_angle] (radians): poses above and below a rig's arc, where a DTU-style
+// rig's test views are and interpolation between the train cameras never goes.
+void tilt_about(std::vector<Camera>& cameras, const glm::vec3& focus, float max_angle, Rng& rng);
+
+// Mean angle, seen from `focus`, between each camera and its nearest other camera.
+float mean_neighbour_angle(const std::vector<Camera>& cameras, const glm::vec3& focus);
+
 }  // namespace sp

@@ -143,13 +143,60 @@ double edge_aware_depth_smoothness(int width, int height, const T* depth, const 
   return total * double(depth_scale) / double(pairs);
 }
 
+template <class T>
+double edge_aware_depth_curvature(int width, int height, const T* depth, const T* guide, T depth_scale, T gamma,
+                                  T* grad, T weight) {
+  const long runs = long(std::max(width - 2, 0)) * height + long(width) * std::max(height - 2, 0);
+  if (runs <= 0) return 0;
+  const T k = weight * depth_scale / T(runs);
+  auto edge = [&](size_t a, size_t b) {
+    return (std::abs(guide[a * 3] - guide[b * 3]) + std::abs(guide[a * 3 + 1] - guide[b * 3 + 1]) +
+            std::abs(guide[a * 3 + 2] - guide[b * 3 + 2])) / T(3);
+  };
+  // Value per row in parallel; the gradient serially, so sums keep a fixed order.
+  std::vector<double> row_sum(size_t(height), 0.0);
+#pragma omp parallel for schedule(static)
+  for (int y = 0; y < height; ++y) {
+    double s = 0;
+    for (int x = 0; x < width; ++x) {
+      const size_t b = size_t(y) * size_t(width) + size_t(x), W = size_t(width);
+      if (x >= 1 && x + 1 < width)
+        s += double(std::exp(-gamma * (edge(b - 1, b) + edge(b, b + 1))) * std::abs(depth[b - 1] - 2 * depth[b] + depth[b + 1]));
+      if (y >= 1 && y + 1 < height)
+        s += double(std::exp(-gamma * (edge(b - W, b) + edge(b, b + W))) * std::abs(depth[b - W] - 2 * depth[b] + depth[b + W]));
+    }
+    row_sum[size_t(y)] = s;
+  }
+  if (grad) {
+    const size_t W = size_t(width);
+    auto run = [&](size_t a, size_t b, size_t c) {
+      const T d = depth[a] - 2 * depth[b] + depth[c];
+      if (d == 0) return;
+      const T g = k * std::exp(-gamma * (edge(a, b) + edge(b, c))) * (d > 0 ? T(1) : T(-1));
+      grad[a] += g;
+      grad[b] -= 2 * g;
+      grad[c] += g;
+    };
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) {
+        const size_t b = size_t(y) * W + size_t(x);
+        if (x >= 1 && x + 1 < width) run(b - 1, b, b + 1);
+        if (y >= 1 && y + 1 < height) run(b - W, b, b + W);
+      }
+  }
+  double total = 0;
+  for (double v : row_sum) total += v;
+  return total * double(depth_scale) / double(runs);
+}
+
 #define SP_INSTANTIATE(T)                                                                  \
   template double opacity_entropy<T>(const T*, size_t, T*, T);                             \
   template double scale_penalty<T>(const T*, size_t, T, T*, T);                            \
   template double masked_alpha_penalty<T>(const T*, const T*, size_t, T*, T);              \
   template double depth_prior_l1<T>(const T*, const T*, const T*, size_t, T*, T*, T);     \
   template double anisotropy_penalty<T>(const T*, size_t, T, T*, T);                       \
-  template double edge_aware_depth_smoothness<T>(int, int, const T*, const T*, T, T, T*, T);
+  template double edge_aware_depth_smoothness<T>(int, int, const T*, const T*, T, T, T*, T);            \
+  template double edge_aware_depth_curvature<T>(int, int, const T*, const T*, T, T, T*, T);
 SP_INSTANTIATE(float)
 SP_INSTANTIATE(double)
 #undef SP_INSTANTIATE

@@ -36,6 +36,16 @@ template <class T>
 double edge_aware_depth_smoothness(int width, int height, const T* depth, const T* guide, T depth_scale, T gamma,
                                    T* grad, T weight);
 
+// Edge-aware depth curvature, the second-order counterpart: mean over horizontal and
+// vertical runs of three pixels (a, b, c) of
+//   exp(-gamma * (mean_c |I_a - I_b| + mean_c |I_b - I_c|)) * |D_a - 2 D_b + D_c| * depth_scale.
+// Zero for any depth that is linear along rows and columns, so a tilted textureless surface
+// (a table, a wall) is pulled towards a plane instead of towards constant depth, which the
+// first-order term prefers.
+template <class T>
+double edge_aware_depth_curvature(int width, int height, const T* depth, const T* guide, T depth_scale, T gamma,
+                                  T* grad, T weight);
+
 // Masked alpha penalty: mean over the pixels where mask > 0.5 of alpha², on an image of
 // n pixels (the rendered alpha). Makes the dark backdrop of a DTU-style rig transparent
 // (engine/train/backdrop.h) instead of a sheet near the cameras. d/dalpha = 2 alpha / count.

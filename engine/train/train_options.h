@@ -28,6 +28,7 @@ struct SparseViewOptions {
   // after each step, clamp_angular_scales); 0 = no cap.
   float max_angular_scale = 0.0f;
   float depth_smoothness = 0.0f;    // weight of the edge-aware depth smoothness (train and pseudo views)
+  float depth_curvature = 0.0f;     // weight of the edge-aware depth curvature (same views): planar, not flat
   float depth_edge_gamma = 10.0f;
   // Pseudo views: a pool of poses between the train cameras (pseudo_views.h), one rendered
   // per iteration from `pseudo_from` x iterations on, at pseudo_resolution x the train size.
@@ -35,6 +36,10 @@ struct SparseViewOptions {
   int pseudo_views = 0;             // pool size; 0 = none
   float pseudo_from = 0.2f;         // FSGS starts them at 2k of 10k iterations
   float pseudo_resolution = 0.5f;
+  // Tilt each pseudo pose about the rig's focus (tilt_about) by up to this x the train
+  // cameras' mean neighbour angle: views above and below the arc; 0 = between the cameras
+  // only. Needs a converging rig (rig_focus); ignored for forward-facing captures.
+  float pseudo_tilt = 0.0f;
   // CoR-GS: a second field trained alongside from the same start with its own randomness;
   // the disagreement of their renders at pseudo views is a loss (L1 + D-SSIM, weight
   // co_regularization), and every co_prune_rounds densification rounds each field drops the

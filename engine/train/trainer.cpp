@@ -114,6 +114,11 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
     std::vector<Camera> train;
     for (int id : dataset_.train_ids) train.push_back(dataset_.cameras[size_t(id)]);
     pseudo_cameras_ = interpolated_pseudo_cameras(train, sv.pseudo_views, options.seed + 0x5eed);
+    glm::vec3 focus;
+    if (sv.pseudo_tilt > 0 && rig_focus(train, focus)) {
+      Rng tilt_rng(options.seed + 0x711f);
+      tilt_about(pseudo_cameras_, focus, sv.pseudo_tilt * mean_neighbour_angle(train, focus), tilt_rng);
+    }
     for (Camera& c : pseudo_cameras_)
       c = c.resized(std::max(16, int(std::lround(c.width * sv.pseudo_resolution))),
                     std::max(16, int(std::lround(c.height * sv.pseudo_resolution))));
@@ -202,15 +207,22 @@ float inverse_mean_depth(const RenderOutput& out) {
   return d > 1e-12 && a > 1e-12 ? float(a / d) : 0.0f;
 }
 
-// Adds the edge-aware depth smoothness of `out` (guide = `guide`) into a fresh depth gradient.
-Image depth_smoothness_gradient(const RenderOutput& out, const Image& guide, float weight, float gamma) {
+// The edge-aware depth smoothness and curvature of `out` (guide = `guide`), as a fresh depth gradient.
+Image depth_smoothness_gradient(const RenderOutput& out, const Image& guide, const SparseViewOptions& sv) {
   Image g(out.depth.width, out.depth.height, 1);
   const float scale = inverse_mean_depth(out);
-  if (scale > 0)
-    edge_aware_depth_smoothness<float>(out.depth.width, out.depth.height, out.depth.pixels.data(),
-                                       guide.pixels.data(), scale, gamma, g.pixels.data(), weight);
+  if (!(scale > 0)) return g;
+  const int w = out.depth.width, h = out.depth.height;
+  if (sv.depth_smoothness > 0)
+    edge_aware_depth_smoothness<float>(w, h, out.depth.pixels.data(), guide.pixels.data(), scale, sv.depth_edge_gamma,
+                                       g.pixels.data(), sv.depth_smoothness);
+  if (sv.depth_curvature > 0)
+    edge_aware_depth_curvature<float>(w, h, out.depth.pixels.data(), guide.pixels.data(), scale, sv.depth_edge_gamma,
+                                      g.pixels.data(), sv.depth_curvature);
   return g;
 }
+
+bool smooths_depth(const SparseViewOptions& sv) { return sv.depth_smoothness > 0 || sv.depth_curvature > 0; }
 
 }  // namespace
 
@@ -316,8 +328,8 @@ StepStats Trainer::step() {
     OutputGradients og;
     og.color = &loss.grad;
     Image depth_grad, alpha_grad;
-    if (sv.depth_smoothness > 0) {
-      depth_grad = depth_smoothness_gradient(out, gt, sv.depth_smoothness, sv.depth_edge_gamma);
+    if (smooths_depth(sv)) {
+      depth_grad = depth_smoothness_gradient(out, gt, sv);
       og.depth = &depth_grad;
     }
     if (backdrop) {
@@ -364,7 +376,7 @@ StepStats Trainer::step() {
 
   // A pseudo view between the train cameras: co-regularization of the two fields and depth
   // smoothness where no photo exists (guided by the render's own edges).
-  const bool pseudo_terms = sv.co_training || sv.depth_smoothness > 0;
+  const bool pseudo_terms = sv.co_training || smooths_depth(sv);
   if (!pseudo_cameras_.empty() && pseudo_terms && double(it) >= double(sv.pseudo_from) * double(options_.iterations)) {
     const Camera& pc = pseudo_cameras_[size_t(rng_.index(int(pseudo_cameras_.size())))];
     std::vector<RenderOutput> outs(nf);
@@ -383,8 +395,8 @@ StepStats Trainer::step() {
       OutputGradients og;
       if (!color_grad[f].empty()) og.color = &color_grad[f];
       Image depth_grad;
-      if (sv.depth_smoothness > 0) {
-        depth_grad = depth_smoothness_gradient(outs[f], outs[f].color, sv.depth_smoothness, sv.depth_edge_gamma);
+      if (smooths_depth(sv)) {
+        depth_grad = depth_smoothness_gradient(outs[f], outs[f].color, sv);
         og.depth = &depth_grad;
       }
       GaussianGradients g;

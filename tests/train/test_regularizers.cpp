@@ -203,6 +203,39 @@ TEST(Regularizers, DepthSmoothnessIgnoresDepthStepsAtImageEdges) {
   EXPECT_NEAR(on_edge / on_flat, std::exp(-5.0), 1e-12);
 }
 
+TEST(Regularizers, EdgeAwareDepthCurvatureGradientMatchesFiniteDifferences) {
+  const int w = 11, h = 8;
+  const std::vector<double> depth = uniform_values(size_t(w * h), 1.0, 3.0, 13);
+  const std::vector<double> guide = uniform_values(size_t(w * h * 3), 0.0, 1.0, 14);
+  std::vector<double> g(depth.size(), 0.0);
+  const double v = edge_aware_depth_curvature<double>(w, h, depth.data(), guide.data(), 0.5, 10.0, g.data(), 1.0);
+  EXPECT_GT(v, 0.0);
+  expect_matches_finite_differences(
+      depth,
+      [&](const std::vector<double>& x) {
+        return edge_aware_depth_curvature<double>(w, h, x.data(), guide.data(), 0.5, 10.0, nullptr, 1.0);
+      },
+      g);
+}
+
+TEST(Regularizers, DepthCurvatureIsZeroOnAPlaneAndCostsOnABend) {
+  // A tilted plane (depth linear in x and y) costs nothing, though the first-order term
+  // charges it; a fold in the middle of a flat guide does cost.
+  const int w = 12, h = 9;
+  std::vector<double> plane(size_t(w * h)), fold(size_t(w * h)), flat(size_t(w * h * 3), 0.5);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      plane[size_t(y * w + x)] = 2.0 + 0.1 * x - 0.05 * y;
+      fold[size_t(y * w + x)] = 2.0 + 0.1 * std::abs(x - 6);
+    }
+  EXPECT_NEAR(edge_aware_depth_curvature<double>(w, h, plane.data(), flat.data(), 1.0, 10.0, nullptr, 1), 0.0, 1e-12);
+  EXPECT_GT(edge_aware_depth_smoothness<double>(w, h, plane.data(), flat.data(), 1.0, 10.0, nullptr, 1), 0.0);
+  const double bend = edge_aware_depth_curvature<double>(w, h, fold.data(), flat.data(), 1.0, 10.0, nullptr, 1);
+  // One run in a row of ten straddles the fold (|-0.2| there), in each of the 9 rows.
+  const double runs = double((w - 2) * h + w * (h - 2));
+  EXPECT_NEAR(bend, 9 * 0.2 / runs, 1e-9);
+}
+
 TEST(Regularizers, MaskedPhotometricGradientMatchesFiniteDifferences) {
   const int w = 14, h = 11, c = 3;
   const std::vector<double> a = uniform_values(size_t(w * h * c), 0, 1, 5);
@@ -310,6 +343,54 @@ TEST(PseudoViews, InterpolatedCamerasLieBetweenNearestTrainPairs) {
   const std::vector<Camera> again = interpolated_pseudo_cameras(train, 200, uint64_t(5));
   EXPECT_EQ(again[123].t, pseudo[123].t);
   EXPECT_TRUE(interpolated_pseudo_cameras({train[0]}, 5, uint64_t(1)).empty());
+}
+
+// A camera at `centre` looking at `target` (+z forward, +y down, world z up).
+Camera looking_at(const glm::vec3& centre, const glm::vec3& target) {
+  const glm::vec3 f = glm::normalize(target - centre);
+  const glm::vec3 r = glm::normalize(glm::cross(f, glm::vec3(0, 0, 1)));
+  const glm::vec3 d = glm::cross(f, r);
+  Camera c = camera_at(centre, glm::quat(1, 0, 0, 0));
+  c.R = glm::transpose(glm::mat3(r, d, f));
+  c.t = -(c.R * centre);
+  return c;
+}
+
+TEST(PseudoViews, TiltAboutTheRigFocusGoesAboveAndBelowTheArc) {
+  // Three cameras on a horizontal arc of radius 3 at height 1, 0.25 rad apart, all looking
+  // at (0.2, -0.1, 0.3).
+  const glm::vec3 target(0.2f, -0.1f, 0.3f);
+  std::vector<Camera> rig;
+  for (float a : {-0.25f, 0.0f, 0.25f}) rig.push_back(looking_at(target + glm::vec3(3 * std::sin(a), -3 * std::cos(a), 1), target));
+  glm::vec3 focus;
+  ASSERT_TRUE(rig_focus(rig, focus));
+  EXPECT_LT(glm::length(focus - target), 1e-3f);
+  const float spacing = mean_neighbour_angle(rig, focus);
+  EXPECT_NEAR(spacing, 2 * std::asin(3 * std::sin(0.125f) / std::sqrt(10.0f)), 1e-3f);
+  std::vector<Camera> tilted(40, rig[1]);
+  Rng rng(9);
+  tilt_about(tilted, focus, 2 * spacing, rng);
+  float lowest = 1e9f, highest = -1e9f;
+  for (const Camera& c : tilted) {
+    // Same distance to the focus, which stays on the optical axis (the image centre).
+    EXPECT_NEAR(glm::length(c.center() - focus), glm::length(rig[1].center() - focus), 1e-4f);
+    const glm::vec3 x = c.to_camera(focus);
+    EXPECT_NEAR(x.x / x.z, 0.0f, 1e-4f);
+    EXPECT_NEAR(x.y / x.z, 0.0f, 1e-4f);
+    // Tilt about the right axis: the centre moves in the vertical plane of the middle camera.
+    EXPECT_NEAR(c.center().x, rig[1].center().x, 1e-4f);
+    const float elevation = std::asin((c.center().z - focus.z) / glm::length(c.center() - focus));
+    lowest = std::min(lowest, elevation);
+    highest = std::max(highest, elevation);
+  }
+  const float e0 = std::asin(1.0f / std::sqrt(10.0f));  // the rig's own elevation
+  EXPECT_LT(lowest, e0 - spacing);
+  EXPECT_GT(highest, e0 + spacing);
+  EXPECT_GE(lowest, e0 - 2 * spacing - 1e-4f);
+  EXPECT_LE(highest, e0 + 2 * spacing + 1e-4f);
+  // A forward-facing capture (parallel axes) has no focus.
+  std::vector<Camera> forward = {camera_at({0, 0, 0}, glm::quat(1, 0, 0, 0)), camera_at({1, 0, 0}, glm::quat(1, 0, 0, 0))};
+  EXPECT_FALSE(rig_focus(forward, focus));
 }
 
 TEST(Unpooling, NearestDistancesMatchBruteForceAndCoPruningKeepsCounterparts) {

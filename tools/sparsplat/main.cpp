@@ -96,6 +96,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0f, 1e6f));
   r->add_option("--depth-smoothness", rg.depth_smoothness, "Weight of the edge-aware depth smoothness")
       ->check(CLI::Range(0.0f, 1e6f));
+  r->add_option("--pseudo-tilt", rg.pseudo_tilt,
+                "Tilt pseudo views above/below the rig's arc by up to this x the train cameras' spacing (0 = between them only)")
+      ->check(CLI::Range(0.0f, 100.0f));
+  r->add_option("--depth-curvature", rg.depth_curvature,
+                "Weight of the edge-aware depth curvature (textureless surfaces pulled planar)")
+      ->check(CLI::Range(0.0f, 1e6f));
   r->add_option("--max-angular-scale", rg.max_angular_scale,
                 "Cap Gaussian scales at this x the distance to the nearest train camera (0 = off)")
       ->check(CLI::Range(0.0f, 10.0f));
