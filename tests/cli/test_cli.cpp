@@ -36,6 +36,22 @@ const std::string& synthetic_scene() {
   return dir;
 }
 
+// Bad input: exit 2, a single line naming the problem, and no output folder.
+void expect_bad_input(const std::string& args, const std::string& needle, const std::string& out_dir = "") {
+  const Result r = run_cli(args);
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+  // Exactly one error line (info lines may come before it), and it is the last line.
+  size_t errors = 0;
+  for (size_t pos = 0; (pos = r.output.find("error:", pos)) != std::string::npos; ++pos) ++errors;
+  EXPECT_EQ(errors, 1u) << args << "\n" << r.output;
+  const size_t last = r.output.rfind('\n', r.output.size() >= 2 ? r.output.size() - 2 : 0);
+  EXPECT_EQ(r.output.compare(last == std::string::npos ? 0 : last + 1, 6, "error:"), 0) << r.output;
+  EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
+  if (!out_dir.empty()) {
+    EXPECT_FALSE(fs::exists(out_dir)) << "output written despite bad input: " << args;
+  }
+}
+
 TEST(Cli, HelpForEverySubcommand) {
   for (const char* sub : {"", "recon", "render", "eval", "info", "synth", "language", "query", "train-prior"}) {
     const Result r = run_cli(std::string(sub) + " --help");
@@ -56,6 +72,11 @@ TEST(Cli, ReconRenderEvalInfoOnSyntheticScene) {
   ASSERT_EQ(r.code, 0) << r.output;
   for (const char* f : {"point_cloud.ply", "cameras.json", "metrics.json", "split.json", "checkpoints/last.bin"})
     EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
+  // recon says where everything went and what to run next.
+  EXPECT_NE(r.output.find("outputs in " + out), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("test/side_by_side"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("next: sparsplat-view " + out + "/point_cloud.ply --cameras " + out + "/cameras.json"),
+            std::string::npos) << r.output;
   const auto metrics = read_json(fs::path(out) / "metrics.json");
   const auto split = read_json(fs::path(out) / "split.json");
   EXPECT_EQ(split["train_ids"].size(), 6u);
@@ -95,6 +116,18 @@ TEST(Cli, ReconRenderEvalInfoOnSyntheticScene) {
   const Result info = run_cli("info " + out + "/point_cloud.ply");
   ASSERT_EQ(info.code, 0) << info.output;
   EXPECT_NE(info.output.find("Gaussians"), std::string::npos);
+  // info on the run folder: the dataset, the scores recon wrote, the training and the model.
+  const Result rinfo = run_cli("info " + out);
+  ASSERT_EQ(rinfo.code, 0) << rinfo.output;
+  char psnr[32];
+  std::snprintf(psnr, sizeof psnr, "PSNR %.3f", metrics["mean"]["psnr"].get<double>());
+  for (const std::string& want : {std::string("reconstruction ") + out, std::string(psnr), std::string("300 iterations"),
+                                  std::string("split: 6 train"), std::string("Gaussians: ")})
+    EXPECT_NE(rinfo.output.find(want), std::string::npos) << want << "\n" << rinfo.output;
+  const std::string broken_run = sp::test::temp_dir("cli-recon-broken");
+  fs::copy(out + "/point_cloud.ply", broken_run + "/point_cloud.ply");
+  std::ofstream(broken_run + "/metrics.json") << "{\"mean\": ";
+  expect_bad_input("info " + broken_run, "metrics.json");
   const Result dinfo = run_cli("info " + synthetic_scene() + " --train-views 3");
   ASSERT_EQ(dinfo.code, 0) << dinfo.output;
   EXPECT_NE(dinfo.output.find("colmap"), std::string::npos) << dinfo.output;
@@ -111,21 +144,6 @@ TEST(Cli, ResumeContinuesFromCheckpoint) {
   EXPECT_EQ(read_json(fs::path(out) / "r/metrics.json")["iterations_this_run"], 40);
 }
 
-// Bad input: exit 2, a single line naming the problem, and no output folder.
-void expect_bad_input(const std::string& args, const std::string& needle, const std::string& out_dir = "") {
-  const Result r = run_cli(args);
-  EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
-  // Exactly one error line (info lines may come before it), and it is the last line.
-  size_t errors = 0;
-  for (size_t pos = 0; (pos = r.output.find("error:", pos)) != std::string::npos; ++pos) ++errors;
-  EXPECT_EQ(errors, 1u) << args << "\n" << r.output;
-  const size_t last = r.output.rfind('\n', r.output.size() >= 2 ? r.output.size() - 2 : 0);
-  EXPECT_EQ(r.output.compare(last == std::string::npos ? 0 : last + 1, 6, "error:"), 0) << r.output;
-  EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
-  if (!out_dir.empty()) {
-    EXPECT_FALSE(fs::exists(out_dir)) << "output written despite bad input: " << args;
-  }
-}
 
 TEST(Cli, BadInputGivesOneLineAndExitTwo) {
   const std::string tmp = sp::test::temp_dir("cli-bad");

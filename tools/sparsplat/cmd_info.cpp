@@ -1,8 +1,11 @@
-// sparsplat info: what is in a dataset folder or a Gaussian PLY.
+// sparsplat info: what is in a dataset folder, a Gaussian PLY or a recon output folder.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
 #include "engine/io/gaussian_ply.h"
@@ -12,8 +15,7 @@ namespace sp::cli {
 namespace fs = std::filesystem;
 
 namespace {
-void ply_info(const std::string& path) {
-  const GaussianModel m = read_gaussian_ply(path);
+void model_info(const std::string& path, const GaussianModel& m) {
   std::printf("Gaussian PLY %s\n  Gaussians: %zu\n  SH degree: %d\n  extra channels: %d\n", path.c_str(), m.size(),
               m.sh_degree, m.extra_channels);
   if (m.size() == 0) return;
@@ -29,6 +31,59 @@ void ply_info(const std::string& path) {
   }
   std::printf("  bounds: [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n  mean opacity: %.3f\n  mean scale: %.4g\n", lo.x, lo.y,
               lo.z, hi.x, hi.y, hi.z, opacity / double(m.size()), scale / double(m.size()));
+}
+
+// A JSON file of a recon folder; BadInput naming it when it is not JSON.
+nlohmann::json read_json_file(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw_bad_input(path.string(), "cannot be read");
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw_bad_input(path.string(), "is not a JSON object");
+  return j;
+}
+
+std::string number_or_dash(const nlohmann::json& j, const char* key, const char* format) {
+  if (!j.contains(key) || !j[key].is_number()) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, j[key].get<double>());
+  return buf;
+}
+
+// What `sparsplat recon -o DIR` left in DIR: the run, its scores and its model.
+void recon_info(const fs::path& dir) {
+  // Everything is read before anything is printed: a broken file is the only line.
+  const bool has_split = fs::is_regular_file(dir / "split.json"), has_metrics = fs::is_regular_file(dir / "metrics.json");
+  const nlohmann::json s = has_split ? read_json_file(dir / "split.json") : nlohmann::json();
+  const nlohmann::json m = has_metrics ? read_json_file(dir / "metrics.json") : nlohmann::json();
+  const GaussianModel model = read_gaussian_ply((dir / "point_cloud.ply").string());
+  std::printf("reconstruction %s\n", dir.string().c_str());
+  if (has_split) {
+    std::printf("  dataset: %s (%s)\n  split: %zu train, %zu test (%s)\n", s.value("dataset", "?").c_str(),
+                s.value("format", "?").c_str(), s.value("train_ids", nlohmann::json::array()).size(),
+                s.value("test_ids", nlohmann::json::array()).size(), s.value("protocol", "?").c_str());
+  }
+  if (has_metrics) {
+    const nlohmann::json mean = m.value("mean", nlohmann::json::object()), start = m.value("initial_mean", nlohmann::json::object());
+    std::printf("  test views: PSNR %s  SSIM %s", number_or_dash(mean, "psnr", "%.3f").c_str(),
+                number_or_dash(mean, "ssim", "%.4f").c_str());
+    if (mean.contains("masked_psnr"))
+      std::printf("  PSNR-M %s  SSIM-M %s", number_or_dash(mean, "masked_psnr", "%.3f").c_str(),
+                  number_or_dash(mean, "masked_ssim", "%.4f").c_str());
+    std::printf("  (untrained: PSNR %s", number_or_dash(start, "psnr", "%.3f").c_str());
+    if (start.contains("masked_psnr")) std::printf(", PSNR-M %s", number_or_dash(start, "masked_psnr", "%.3f").c_str());
+    std::printf(")\n  training: %s iterations in %s s on %s, %s threads, seed %s, start: %s\n",
+                number_or_dash(m, "iterations", "%.0f").c_str(), number_or_dash(m, "train_seconds", "%.1f").c_str(),
+                m.value("device", "?").c_str(), number_or_dash(m, "threads", "%.0f").c_str(),
+                number_or_dash(m, "seed", "%.0f").c_str(), m.value("init", "?").c_str());
+    if (m.contains("regularizers") && m["regularizers"].is_string())
+      std::printf("  regularizers: %s\n", m["regularizers"].get<std::string>().c_str());
+  }
+  model_info((dir / "point_cloud.ply").string(), model);
+}
+
+bool is_recon_folder(const fs::path& dir) {
+  return fs::is_regular_file(dir / "point_cloud.ply") &&
+         (fs::is_regular_file(dir / "metrics.json") || fs::is_regular_file(dir / "split.json"));
 }
 
 void dataset_info(const DatasetArgs& args) {
@@ -53,7 +108,9 @@ int run_info(const InfoArgs& args) {
   if (!fs::exists(args.path)) throw_bad_input(args.path, "no such file or folder");
   if (fs::is_regular_file(args.path)) {
     if (fs::path(args.path).extension() != ".ply") throw_bad_input(args.path, "expected a .ply file or a dataset folder");
-    ply_info(args.path);
+    model_info(args.path, read_gaussian_ply(args.path));
+  } else if (is_recon_folder(args.path)) {
+    recon_info(args.path);
   } else {
     dataset_info(args.data);
   }

@@ -40,6 +40,24 @@ class ProgressObserver final : public ReconObserver {
   std::unique_ptr<ProgressLine> line_;
 };
 
+// Where everything went, and the commands that look at it.
+void print_outputs(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path out(dir);
+  const std::pair<const char*, const char*> items[] = {
+      {"point_cloud.ply", "the model (INRIA PLY: SuperSplat, the INRIA viewers, sparsplat-view)"},
+      {"cameras.json", "every camera of the dataset (INRIA layout)"},
+      {"split.json", "the dataset, protocol and train/test views"},
+      {"metrics.json", "per-view and mean scores, timing, options"},
+      {"test/side_by_side", "ground truth | render | error x4 per test view"},
+      {"checkpoints/last.bin", "for --resume"}};
+  std::printf("outputs in %s:\n", dir.c_str());
+  for (const auto& [name, what] : items)
+    if (fs::exists(out / name)) std::printf("  %-22s %s\n", name, what);
+  std::printf("next: sparsplat-view %s --cameras %s\n      sparsplat info %s\n", (out / "point_cloud.ply").string().c_str(),
+              (out / "cameras.json").string().c_str(), dir.c_str());
+}
+
 }  // namespace
 
 int run_recon(const ReconArgs& args) {
@@ -61,6 +79,7 @@ int run_recon(const ReconArgs& args) {
               r.iterations_this_run, r.train_seconds,
               r.iterations_this_run > 0 ? r.train_seconds / double(r.iterations_this_run) : 0.0, r.device.c_str(),
               r.model.size(), (std::filesystem::path(config.output) / "point_cloud.ply").string().c_str());
+  print_outputs(config.output);
   return 0;
 }
 
