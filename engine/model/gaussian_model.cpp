@@ -1,5 +1,6 @@
 #include "engine/model/gaussian_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/core/error.h"
@@ -47,6 +48,27 @@ void GaussianModel::filter(const std::vector<bool>& keep) {
   keep_rows(opacities, 1, keep);
   keep_rows(sh, size_t(sh_coeffs()) * 3, keep);
   keep_rows(extras, size_t(extra_channels), keep);
+}
+
+void GaussianModel::set_sh_degree(int degree) {
+  if (degree < 0 || degree > 3) throw_internal("GaussianModel::set_sh_degree: degree " + std::to_string(degree) + " outside 0..3");
+  const size_t n = size(), from = size_t(sh_coeffs()), to = size_t(sh_coeff_count(degree));
+  std::vector<float> out(n * to * 3, 0.0f);
+  const size_t keep = std::min(from, to) * 3;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < keep; ++j) out[i * to * 3 + j] = sh[i * from * 3 + j];
+  sh = std::move(out);
+  sh_degree = degree;
+}
+
+int GaussianModel::used_sh_degree() const {
+  const size_t K = size_t(sh_coeffs());
+  int used = 0;
+  for (size_t i = 0; i < size(); ++i)
+    for (size_t k = size_t(sh_coeff_count(used)); k < K; ++k)  // only coefficients above the degree found so far
+      if (sh[(i * K + k) * 3] != 0.0f || sh[(i * K + k) * 3 + 1] != 0.0f || sh[(i * K + k) * 3 + 2] != 0.0f)
+        used = int(std::sqrt(double(k)));  // coefficient k belongs to degree floor(sqrt(k))
+  return used;
 }
 
 void GaussianModel::append_from(const GaussianModel& from, size_t src) {

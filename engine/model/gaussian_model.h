@@ -29,6 +29,12 @@ struct GaussianModel {
   void resize(size_t n);
   // Keeps the Gaussians whose keep[i] is true, in order.
   void filter(const std::vector<bool>& keep);
+  // Changes the storage SH degree: keeps the first (degree + 1)^2 coefficients of each
+  // Gaussian, or pads with zeros (no change to the rendered colour at the old degree).
+  void set_sh_degree(int degree);
+  // The lowest degree that keeps every non-zero coefficient (a model trained briefly, or
+  // read from a DC-only file, may store degree 3 with all higher bands zero).
+  int used_sh_degree() const;
   // Appends Gaussian `src` of `from` (same degree and extras) to this model.
   void append_from(const GaussianModel& from, size_t src);
   // Throws BadInput naming `where` if any array has the wrong size or holds NaN/Inf.
