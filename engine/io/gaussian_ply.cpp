@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/io/compressed_ply.h"
 #include "engine/io/ply.h"
 
 namespace sp {
@@ -40,7 +41,11 @@ int indexed_count(const ply::Element& vertex, std::string_view prefix, const std
 GaussianModel read_gaussian_ply(const std::string& path) {
   ply::ReadOptions options;
   options.read_lists = false;  // a Gaussian PLY has none; skip any a tool may have added
-  const ply::PlyData data = ply::read_ply(path, options);
+  return gaussian_model_from_ply(ply::read_ply(path, options), path);
+}
+
+GaussianModel gaussian_model_from_ply(const ply::PlyData& data, const std::string& path) {
+  if (is_compressed_ply(data.header())) return decode_compressed_ply(data, path);
   const ply::Element* vertex = data.element("vertex");
   if (!vertex) throw_bad_input(path, "no \"vertex\" element (not a Gaussian splatting PLY?)");
 

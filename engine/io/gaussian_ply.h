@@ -14,11 +14,19 @@
 
 namespace sp {
 
+namespace ply {
+class PlyData;
+}
+
 // Reads a Gaussian PLY (any PLY format the generic reader accepts; property order and
 // value type are free, names are not). The SH degree comes from the number of f_rest
 // properties: 0, 9, 24, 45 -> degree 0..3. BadInput naming the file for a missing
-// property, an unexpected f_rest count, or a non-finite value.
+// property, an unexpected f_rest count, or a non-finite value. A SuperSplat compressed PLY
+// (elements chunk + vertex with packed_*; engine/io/compressed_ply.h) is read too.
+// Any format by extension or content: read_gaussian_model (engine/io/model_file.h).
 GaussianModel read_gaussian_ply(const std::string& path);
+// The same from a parsed PLY; `where` names it in errors.
+GaussianModel gaussian_model_from_ply(const ply::PlyData& data, const std::string& where);
 
 // Writes binary_little_endian 1.0, atomically (temporary file + rename). Internal error
 // if the model's arrays are inconsistent or hold NaN/Inf (such a file could not be read
