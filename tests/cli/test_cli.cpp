@@ -53,7 +53,7 @@ void expect_bad_input(const std::string& args, const std::string& needle, const 
 }
 
 TEST(Cli, HelpForEverySubcommand) {
-  for (const char* sub : {"", "recon", "render", "eval", "info", "synth", "language", "query", "train-prior"}) {
+  for (const char* sub : {"", "recon", "render", "eval", "info", "export", "synth", "language", "query", "train-prior"}) {
     const Result r = run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ": " << r.output;

@@ -15,6 +15,7 @@
 #include "engine/io/cameras_json.h"
 #include "engine/io/image_io.h"
 #include "engine/io/gaussian_ply.h"
+#include "engine/io/model_file.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -64,6 +65,37 @@ TEST(Viewer, ScreenshotUnderXvfbMatchesHeadlessRender) {
               camera, view.width, view.height, vs_headless, vs_cpu);
   EXPECT_GE(vs_headless, 40.0);
   EXPECT_GE(vs_cpu, 40.0);
+}
+
+// The viewer reads the export formats through read_gaussian_model: the statue as .spz and
+// .splat, a screenshot of each against the CPU render of the same file's model.
+TEST(Viewer, LoadsExportedSpzAndSplat) {
+  if (std::system("command -v xvfb-run > /dev/null 2>&1") != 0) GTEST_SKIP() << "xvfb-run is not installed";
+  SP_REQUIRE_DATASET(dir, "opensplat_statue");
+  SP_REQUIRE_VULKAN(dev, false);
+  const std::string out = test::temp_dir("viewer-export");
+  const std::string runtime = out + "/xdg";
+  fs::create_directories(runtime);
+  ::chmod(runtime.c_str(), 0700);
+  const GaussianModel original = read_gaussian_ply(dir + "/point_cloud.ply");
+  const Camera view = read_cameras_json(dir + "/cameras.json").at(3);
+  for (const char* name : {"statue.spz", "statue.splat"}) {
+    SCOPED_TRACE(name);
+    const std::string file = out + "/" + name, shot = out + "/" + name + ".png";
+    write_gaussian_model(file, original);
+    const std::string cmd = "XDG_RUNTIME_DIR=" + runtime + " timeout 300 xvfb-run -a -s \"-screen 0 1280x720x24\" " +
+                            std::string(SPARSPLAT_VIEW) + " " + file + " --cameras " + dir +
+                            "/cameras.json --camera 3 --frames 2 --no-ui --exit --screenshot " + shot;
+    const test::CommandResult r = test::run_command(cmd);
+    ASSERT_EQ(r.code, 0) << r.output;
+    ASSERT_TRUE(fs::exists(shot)) << r.output;
+    const GaussianModel model = read_gaussian_model(file);
+    RenderOptions options;
+    options.sh_degree = model.sh_degree;
+    const double p = test::psnr(load_image(shot, 3), quantized(make_cpu_rasterizer()->forward(view, params_of(model), options).color));
+    std::printf("[ viewer ] %s: screenshot %.1f dB vs the CPU render of the file's model\n", name, p);
+    EXPECT_GE(p, 40.0);
+  }
 }
 
 TEST(Viewer, BadInputIsOneLineAndExitCode2) {

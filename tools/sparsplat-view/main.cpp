@@ -1,4 +1,4 @@
-// sparsplat-view: real-time Vulkan viewer of a Gaussian PLY (ours or any INRIA-layout file).
+// sparsplat-view: real-time Vulkan viewer of a Gaussian model (INRIA PLY, compressed PLY, .spz, .splat).
 // Frame: the splat pipeline (engine/display, docs/viewer.md) into a float target, then one
 // render pass on the swapchain image: composite over the background + the ImGui panel.
 // With a language field and --text-embeddings: a query box and a relevance heatmap over the
@@ -33,7 +33,7 @@
 #include "engine/io/image_io.h"
 #include "engine/language/language_pipeline.h"
 #include "engine/language/query_overlay.h"
-#include "engine/io/gaussian_ply.h"
+#include "engine/io/model_file.h"
 
 namespace sp {
 namespace {
@@ -848,7 +848,7 @@ int run_viewer(const ViewerArgs& args) {
   if (args.background.size() != 3) throw_bad_input("--background", "expected r,g,b");
   for (float v : args.background)
     if (!(v >= 0.0f && v <= 1.0f)) throw_bad_input("--background", "values must lie in [0, 1]");
-  const GaussianModel model = read_gaussian_ply(args.model);
+  const GaussianModel model = read_gaussian_model(args.model);
   std::vector<Camera> cameras;
   if (!args.cameras.empty()) cameras = read_cameras_json(args.cameras);
   QueryPanelState query = load_query_state(args, model);
@@ -918,9 +918,9 @@ int run_viewer(const ViewerArgs& args) {
 }  // namespace sp
 
 int main(int argc, char** argv) {
-  CLI::App app{"sparsplat-view: real-time Vulkan viewer for Gaussian splatting PLY files (INRIA layout)"};
+  CLI::App app{"sparsplat-view: real-time Vulkan viewer for Gaussian splatting models (.ply, .compressed.ply, .spz, .splat)"};
   sp::ViewerArgs args;
-  app.add_option("model", args.model, "Gaussian PLY (point_cloud.ply)")->required();
+  app.add_option("model", args.model, "Gaussian model: INRIA PLY (point_cloud.ply), .compressed.ply, .spz or .splat")->required();
   app.add_option("--cameras", args.cameras, "INRIA cameras.json: snap to its cameras with N/P or 1-9");
   app.add_option("--camera", args.camera, "Start at this camera of --cameras (window sized like it)")
       ->check(CLI::Range(0, 1000000));

@@ -1,6 +1,8 @@
-// sparsplat info: what is in a dataset folder, a Gaussian PLY or a recon output folder.
+// sparsplat info: what is in a dataset folder, a Gaussian model file (any format of
+// engine/io/model_file.h) or a recon output folder.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,16 +10,21 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
-#include "engine/io/gaussian_ply.h"
+#include "engine/io/model_file.h"
 #include "tools/sparsplat/common.h"
 
 namespace sp::cli {
 namespace fs = std::filesystem;
 
 namespace {
-void model_info(const std::string& path, const GaussianModel& m) {
-  std::printf("Gaussian PLY %s\n  Gaussians: %zu\n  SH degree: %d\n  extra channels: %d\n", path.c_str(), m.size(),
-              m.sh_degree, m.extra_channels);
+void model_info(const std::string& path, const GaussianModel& m, const ModelFileInfo& file) {
+  std::printf("Gaussian model %s\n  format: %s%s%s\n  Gaussians: %zu\n  SH degree: %d\n  extra channels: %d\n",
+              path.c_str(), model_format_name(file.format), file.details.empty() ? "" : ", ", file.details.c_str(),
+              m.size(), m.sh_degree, m.extra_channels);
+  std::error_code ec;
+  const auto bytes = fs::file_size(path, ec);
+  if (!ec && m.size() > 0)
+    std::printf("  file: %ju bytes (%.1f per Gaussian)\n", uintmax_t(bytes), double(bytes) / double(m.size()));
   if (m.size() == 0) return;
   glm::vec3 lo(INFINITY), hi(-INFINITY);
   double opacity = 0, scale = 0;
@@ -55,7 +62,8 @@ void recon_info(const fs::path& dir) {
   const bool has_split = fs::is_regular_file(dir / "split.json"), has_metrics = fs::is_regular_file(dir / "metrics.json");
   const nlohmann::json s = has_split ? read_json_file(dir / "split.json") : nlohmann::json();
   const nlohmann::json m = has_metrics ? read_json_file(dir / "metrics.json") : nlohmann::json();
-  const GaussianModel model = read_gaussian_ply((dir / "point_cloud.ply").string());
+  ModelFileInfo file;
+  const GaussianModel model = read_gaussian_model((dir / "point_cloud.ply").string(), &file);
   std::printf("reconstruction %s\n", dir.string().c_str());
   if (has_split) {
     std::printf("  dataset: %s (%s)\n  split: %zu train, %zu test (%s)\n", s.value("dataset", "?").c_str(),
@@ -78,7 +86,7 @@ void recon_info(const fs::path& dir) {
     if (m.contains("regularizers") && m["regularizers"].is_string())
       std::printf("  regularizers: %s\n", m["regularizers"].get<std::string>().c_str());
   }
-  model_info((dir / "point_cloud.ply").string(), model);
+  model_info((dir / "point_cloud.ply").string(), model, file);
 }
 
 bool is_recon_folder(const fs::path& dir) {
@@ -107,8 +115,9 @@ void dataset_info(const DatasetArgs& args) {
 int run_info(const InfoArgs& args) {
   if (!fs::exists(args.path)) throw_bad_input(args.path, "no such file or folder");
   if (fs::is_regular_file(args.path)) {
-    if (fs::path(args.path).extension() != ".ply") throw_bad_input(args.path, "expected a .ply file or a dataset folder");
-    model_info(args.path, read_gaussian_ply(args.path));
+    ModelFileInfo file;
+    const GaussianModel model = read_gaussian_model(args.path, &file);  // names the formats it knows otherwise
+    model_info(args.path, model, file);
   } else if (is_recon_folder(args.path)) {
     recon_info(args.path);
   } else {

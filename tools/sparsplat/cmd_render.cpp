@@ -1,4 +1,4 @@
-// sparsplat render: a PLY model (or a recon output folder) through a list of cameras to PNG
+// sparsplat render: a Gaussian model (any format of engine/io/model_file.h, or a recon output folder) through a list of cameras to PNG
 // files, on any renderer of the registry (engine/pipeline/devices.h).
 #include <cstdio>
 #include <filesystem>
@@ -6,7 +6,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/progress.h"
-#include "engine/io/gaussian_ply.h"
+#include "engine/io/model_file.h"
 #include "engine/io/image_io.h"
 #include "engine/pipeline/devices.h"
 #include "tools/sparsplat/common.h"
@@ -31,7 +31,7 @@ int run_render(const RenderArgs& given) {
   }
   if (args.cameras.empty() == args.data.path.empty())
     throw_bad_input("render", "give exactly one of --cameras FILE or --dataset FOLDER");
-  const GaussianModel model = read_gaussian_ply(args.model);
+  const GaussianModel model = read_gaussian_model(args.model);
   if (args.sh_degree > model.sh_degree)
     throw_bad_input("--sh-degree", "the model stores degree " + std::to_string(model.sh_degree) + " only");
 

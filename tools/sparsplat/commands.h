@@ -50,6 +50,15 @@ struct EvalArgs {
   bool no_lpips = false;            // --benchmark spare without LPIPS
 };
 
+// sparsplat export (cmd_export.cpp; engine/io/model_file.h, docs/export.md).
+struct ExportArgs {
+  std::string model;       // any readable model file, or a recon output folder (its point_cloud.ply)
+  std::string output;      // .splat, .spz, .compressed.ply or .ply: the extension picks the format
+  int spz_version = 3;
+  bool spz_version_given = false;
+  int sh_degree = -1;      // -1: the model's (what the format keeps of it)
+};
+
 struct InfoArgs {
   std::string path;
   DatasetArgs data;
@@ -154,6 +163,7 @@ int run_recon(const ReconArgs& args);
 int run_render(const RenderArgs& args);
 int run_eval(const EvalArgs& args);
 int run_info(const InfoArgs& args);
+int run_export(const ExportArgs& args);
 int run_synth(const SynthArgs& args);
 int run_train_prior(const TrainPriorArgs& args);
 int run_submit(const SubmitArgs& args);

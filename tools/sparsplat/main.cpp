@@ -204,10 +204,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64))->capture_default_str();
 
   sp::cli::RenderArgs render;
-  auto* rd = app.add_subcommand("render", "Render a PLY model from cameras.json or from a dataset's cameras");
+  auto* rd = app.add_subcommand("render", "Render a Gaussian model from cameras.json or from a dataset's cameras");
   rd->add_option("model", render.model,
-                 "Gaussian PLY (INRIA layout), or a recon output folder (its point_cloud.ply, and its cameras.json "
-                 "unless --cameras or --dataset is given)")
+                 "Gaussian model (.ply, .compressed.ply, .spz, .splat), or a recon output folder (its point_cloud.ply, "
+                 "and its cameras.json unless --cameras or --dataset is given)")
       ->required();
   rd->add_option("--cameras", render.cameras, "INRIA cameras.json");
   rd->add_option("--dataset", render.data.path, "Dataset whose cameras to render");
@@ -276,9 +276,23 @@ int main(int argc, char** argv) {
   ev->add_flag("--no-lpips", eval.no_lpips, "With --benchmark spare: leave LPIPS out");
 
   sp::cli::InfoArgs info;
-  auto* in = app.add_subcommand("info", "Summarize a dataset folder or a Gaussian PLY");
-  in->add_option("path", info.path, "Dataset folder or .ply file")->required();
+  auto* in = app.add_subcommand("info", "Summarize a dataset folder, a recon output folder or a Gaussian model file");
+  in->add_option("path", info.path, "Dataset folder, recon output folder, or model file (.ply, .compressed.ply, .spz, .splat)")
+      ->required();
   add_dataset_options(in, info.data, false);
+
+  // Export for web viewers and SuperSplat (docs/export.md).
+  sp::cli::ExportArgs exp;
+  auto* ex = app.add_subcommand(
+      "export", "Write a model as .splat (antimatter15), .spz (Niantic), .compressed.ply (SuperSplat) or .ply");
+  ex->add_option("model", exp.model, "Gaussian model (.ply, .compressed.ply, .spz, .splat) or a recon output folder")
+      ->required();
+  ex->add_option("-o,--output", exp.output, "Output file; its extension picks the format")->required();
+  auto* spz_version = ex->add_option("--spz-version", exp.spz_version,
+                                     "SPZ version: 3 (smallest-three rotations) or 2 (for older readers)")
+                          ->check(CLI::IsMember({2, 3}));
+  ex->add_option("--sh-degree", exp.sh_degree, "Keep SH up to this degree (default: all the model and format keep)")
+      ->check(CLI::Range(0, 3));
 
   sp::cli::SynthArgs synth;
   auto* sy = app.add_subcommand("synth", "Render a synthetic DTU/SpaRe-style scene (scenes/*.json) into SpaRe and COLMAP layouts");
@@ -373,7 +387,7 @@ int main(int argc, char** argv) {
     if (arg.empty() || arg[0] == '-') continue;
     const auto subs = app.get_subcommands([&](const CLI::App* a) { return a->get_name() == arg; });
     if (subs.empty()) {
-      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, synth, submit, language, query or train-prior; see --help)\n", arg.c_str());
+      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, export, synth, submit, language, query or train-prior; see --help)\n", arg.c_str());
       return 2;
     }
     break;
@@ -425,6 +439,10 @@ int main(int argc, char** argv) {
     if (*in) {
       info.data.path = info.path;
       return sp::cli::run_info(info);
+    }
+    if (*ex) {
+      exp.spz_version_given = spz_version->count() > 0;
+      return sp::cli::run_export(exp);
     }
   } catch (const sp::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
