@@ -98,6 +98,9 @@ rows_for() {
   echo "default + unpooling|--unpooling on"
   echo "default + depth smoothness 0.05|--depth-smoothness 0.05"
   echo "default + opacity entropy 0.01|--opacity-entropy 0.01"
+  echo "default + depth curvature 1|--depth-curvature 1"
+  echo "default + pseudo tilt 2|--pseudo-tilt 2"
+  echo "default + depth smoothness 1 + angular scale cap 0.03|--depth-smoothness 1 --max-angular-scale 0.03"
 }
 
 slug() { echo "$1" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9]\+/_/g; s/^_//; s/_$//'; }
