@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_test_util.h"
 #include "support/command_runner.h"
 #include "support/synthetic_scene.h"
 #include "support/test_support.h"
@@ -20,7 +21,11 @@ namespace {
 
 using Result = sp::test::CommandResult;
 
-Result run_cli(const std::string& args) { return sp::test::run_command(std::string(SPARSPLAT_CLI) + " " + args); }
+using sp::test::run_cli;
+
+void expect_bad_input(const std::string& args, const std::string& needle, const std::string& out_dir = "") {
+  sp::test::expect_cli_bad_input(args, needle, out_dir);
+}
 
 nlohmann::json read_json(const fs::path& p) {
   std::ifstream in(p);
@@ -34,22 +39,6 @@ const std::string& synthetic_scene() {
     return d;
   }();
   return dir;
-}
-
-// Bad input: exit 2, a single line naming the problem, and no output folder.
-void expect_bad_input(const std::string& args, const std::string& needle, const std::string& out_dir = "") {
-  const Result r = run_cli(args);
-  EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
-  // Exactly one error line (info lines may come before it), and it is the last line.
-  size_t errors = 0;
-  for (size_t pos = 0; (pos = r.output.find("error:", pos)) != std::string::npos; ++pos) ++errors;
-  EXPECT_EQ(errors, 1u) << args << "\n" << r.output;
-  const size_t last = r.output.rfind('\n', r.output.size() >= 2 ? r.output.size() - 2 : 0);
-  EXPECT_EQ(r.output.compare(last == std::string::npos ? 0 : last + 1, 6, "error:"), 0) << r.output;
-  EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
-  if (!out_dir.empty()) {
-    EXPECT_FALSE(fs::exists(out_dir)) << "output written despite bad input: " << args;
-  }
 }
 
 TEST(Cli, HelpForEverySubcommand) {

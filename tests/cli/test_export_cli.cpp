@@ -15,7 +15,9 @@
 #include "engine/io/gaussian_ply.h"
 #include "engine/io/image_io.h"
 #include "render/render_test_scene.h"
+#include "cli/cli_test_util.h"
 #include "support/command_runner.h"
+#include "support/gzip.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -24,21 +26,11 @@ namespace {
 
 using Result = sp::test::CommandResult;
 
-Result run_cli(const std::string& args) { return sp::test::run_command(std::string(SPARSPLAT_CLI) + " " + args); }
+using sp::test::gzip_bytes;
+using sp::test::run_cli;
 
-// Exit 2, exactly one line starting "error:" (the last), naming `needle`; `output` not created.
 void expect_bad_input(const std::string& args, const std::string& needle, const std::string& output = "") {
-  const Result r = run_cli(args);
-  EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
-  size_t errors = 0;
-  for (size_t pos = 0; (pos = r.output.find("error:", pos)) != std::string::npos; ++pos) ++errors;
-  EXPECT_EQ(errors, 1u) << args << "\n" << r.output;
-  const size_t last = r.output.rfind('\n', r.output.size() >= 2 ? r.output.size() - 2 : 0);
-  EXPECT_EQ(r.output.compare(last == std::string::npos ? 0 : last + 1, 6, "error:"), 0) << r.output;
-  EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
-  if (!output.empty()) {
-    EXPECT_FALSE(fs::exists(output)) << "output written despite bad input: " << args;
-  }
+  sp::test::expect_cli_bad_input(args, needle, output);
 }
 
 void expect_no_temporaries(const std::string& dir) {
@@ -117,20 +109,6 @@ TEST(CliExport, EveryFormatRendersAndSummarizesLikeThePly) {
   expect_no_temporaries(s.dir);
 }
 
-std::string gzip(const std::string& raw) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, uLong(raw.size())) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  z.avail_in = uInt(raw.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
@@ -158,12 +136,12 @@ TEST(CliExport, BadInputGivesOneLineExitTwoAndNoFile) {
   // Wrong magic: not gzip at all, and gzip of something else.
   write_file(dir + "/text.spz", "just some text");
   expect_bad_input("export " + dir + "/text.spz -o " + dir + "/t.splat", "gzip header", dir + "/t.splat");
-  write_file(dir + "/other.spz", gzip(std::string("XXXX") + std::string(60, '\0')));
+  write_file(dir + "/other.spz", gzip_bytes(std::string("XXXX") + std::string(60, '\0')));
   expect_bad_input("info " + dir + "/other.spz", "wrong magic");
   // An absurd numPoints (4e9 Gaussians in a 100-byte stream): refused before allocating.
   std::string header = "NGSP";
   header += std::string("\x03\x00\x00\x00", 4) + std::string("\x00\x28\x6b\xee", 4) + std::string("\x03\x0c\x00\x00", 4);
-  write_file(dir + "/absurd.spz", gzip(header + std::string(64, '\0')));
+  write_file(dir + "/absurd.spz", gzip_bytes(header + std::string(64, '\0')));
   expect_bad_input("render " + dir + "/absurd.spz --cameras " + s.cameras + " -o " + dir + "/r", "numPoints 4000000000", dir + "/r");
   // SH degree beyond the model's; an unknown input format.
   ASSERT_EQ(run_cli("export " + s.ply + " -o " + dir + "/d0.spz --sh-degree 0").code, 0);

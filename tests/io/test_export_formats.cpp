@@ -30,6 +30,7 @@
 #include "engine/render/rasterizer.h"
 #include "engine/render/sh.h"
 #include "render/render_test_scene.h"
+#include "support/gzip.h"
 #include "support/test_support.h"
 
 namespace sp {
@@ -39,6 +40,8 @@ void set_allocation_limit(size_t bytes) __attribute__((weak));  // tests/io/allo
 }
 
 namespace {
+
+using sp::test::gzip_bytes;
 
 namespace fs = std::filesystem;
 using test::expect_bad_input;
@@ -386,19 +389,6 @@ TEST(ExportFormats, SpzAxisChangeIsAHalfTurnAboutX) {
 
 // ---- files built by hand from the public descriptions ------------------------------------
 
-std::string gzip_bytes(const std::string& raw) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, uLong(raw.size())) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  z.avail_in = uInt(raw.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 void put_u32(std::string& s, uint32_t v) {
   for (int k = 0; k < 4; ++k) s.push_back(char(v >> (8 * k)));
 }

@@ -17,10 +17,13 @@
 #include "support/random_model.h"
 #include "support/fuzz.h"
 #include "support/synthetic_colmap.h"
+#include "support/gzip.h"
 #include "support/test_support.h"
 
 namespace sp {
 namespace {
+
+using sp::test::gzip_bytes;
 
 const ColmapModel& model() {
   static const ColmapModel m = test::synthetic_colmap_model({.images = 4, .points = 12, .width = 32, .height = 24, .mixed_models = true});
@@ -96,20 +99,6 @@ GaussianModel fuzz_model(int degree) {
   return test::random_model(rng, 40, degree, 0, 1.0f);
 }
 
-// gzip of `raw` (zlib, independent of the .spz writer).
-std::string gzip_bytes(const std::string& raw) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, uLong(raw.size())) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  z.avail_in = uInt(raw.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 std::string gunzip_bytes(const std::string& gz) {
   z_stream z{};
   inflateInit2(&z, 16 + MAX_WBITS);
