@@ -12,6 +12,7 @@ packages=(
   python3-numpy python3-skimage   # independent PSNR/SSIM reference for the metric tests
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers   # Vulkan display (lavapipe on CPU-only machines)
   libglfw3-dev libimgui-dev xvfb xauth   # sparsplat-view and its Xvfb test
+  chromium   # renders report.html headless in its screenshot test
   libtorch-dev python3-torch   # diffusion prior (engine/prior): ~30 s install, ~25 s compile, ~30 s of tests
 )
 

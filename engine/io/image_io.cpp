@@ -78,18 +78,37 @@ void check_writable(const std::string& path, const Image& image, bool gray_only)
 void append_bytes(void* context, void* data, int size) {
   static_cast<std::string*>(context)->append(static_cast<const char*>(data), size_t(size));
 }
-}  // namespace
-
-void save_png(const std::string& path, const Image& image) {
-  check_writable(path, image, false);
+std::vector<unsigned char> to_bytes(const Image& image) {
   std::vector<unsigned char> px(image.pixels.size());
   for (size_t i = 0; i < px.size(); ++i)
     px[i] = static_cast<unsigned char>(std::lround(std::clamp(image.pixels[i], 0.0f, 1.0f) * 255.0f));
+  return px;
+}
+}  // namespace
+
+std::string encode_png(const Image& image) {
+  check_writable("a PNG in memory", image, false);
+  const std::vector<unsigned char> px = to_bytes(image);
   std::string encoded;
   if (!stbi_write_png_to_func(append_bytes, &encoded, image.width, image.height, image.channels, px.data(),
                               image.width * image.channels))
-    throw_internal("PNG encoding failed for " + path);
-  write_text_atomic(path, encoded);
+    throw_internal("PNG encoding failed");
+  return encoded;
+}
+
+std::string encode_jpeg(const Image& image, int quality) {
+  check_writable("a JPEG in memory", image, false);
+  const std::vector<unsigned char> px = to_bytes(image);
+  std::string encoded;
+  if (!stbi_write_jpg_to_func(append_bytes, &encoded, image.width, image.height, image.channels, px.data(),
+                              std::clamp(quality, 1, 100)))
+    throw_internal("JPEG encoding failed");
+  return encoded;
+}
+
+void save_png(const std::string& path, const Image& image) {
+  check_writable(path, image, false);
+  write_text_atomic(path, encode_png(image));
 }
 
 void save_png16(const std::string& path, const Image& image) {

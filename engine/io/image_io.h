@@ -23,6 +23,9 @@ Image decode_image(std::string_view bytes, const std::string& where, int channel
 Image load_mask_image(const std::string& path, int width = 0, int height = 0);
 // 8-bit PNG (values clamped to [0, 1] and rounded), written atomically. 1, 3 or 4 channels.
 void save_png(const std::string& path, const Image& image);
+// The 8-bit encodings save_png writes, in memory (1, 3 or 4 channels; values clamped to [0, 1]).
+std::string encode_png(const Image& image);
+std::string encode_jpeg(const Image& image, int quality = 85);
 // 16-bit grayscale PNG of values in [0, 1] (for depth maps and masks that need range).
 void save_png16(const std::string& path, const Image& image);
 

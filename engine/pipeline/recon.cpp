@@ -18,6 +18,7 @@
 #include "engine/io/image_io.h"
 #include "engine/language/language_pipeline.h"
 #include "engine/pipeline/devices.h"
+#include "engine/pipeline/run_report.h"
 
 namespace sp {
 namespace fs = std::filesystem;
@@ -63,8 +64,12 @@ class StageLog {
 
 // Renders and scores `data`'s test views; with `out_dir`, writes renders/, gt/ and
 // side_by_side/ (ground truth | render | error x 4) there.
+// With `report`, also keeps each side-by-side as a JPEG of at most kReportImageWidth pixels
+// across for report.html.
+constexpr int kReportImageWidth = 960;
 Scores score_test_views(Rasterizer& rasterizer, const Dataset& data, const GaussianModel& model,
-                        const RenderOptions& ro, const std::string& out_dir, ReconObserver* observer) {
+                        const RenderOptions& ro, const std::string& out_dir, ReconObserver* observer,
+                        std::vector<ReportView>* report = nullptr) {
   std::vector<ViewScore> scores;
   if (!out_dir.empty())
     for (const char* sub : {"renders", "gt", "side_by_side"}) fs::create_directories(fs::path(out_dir) / sub);
@@ -80,7 +85,17 @@ Scores score_test_views(Rasterizer& rasterizer, const Dataset& data, const Gauss
       Image error(gt.width, gt.height, 3);
       for (size_t i = 0; i < error.pixels.size(); ++i)
         error.pixels[i] = std::min(1.0f, 4.0f * std::abs(render.pixels[i] - gt.pixels[i]));
-      save_png((fs::path(out_dir) / "side_by_side" / name).string(), side_by_side({gt, render, error}));
+      const Image panels = side_by_side({gt, render, error});
+      save_png((fs::path(out_dir) / "side_by_side" / name).string(), panels);
+      if (report) {
+        const int w = std::min(panels.width, kReportImageWidth);
+        const Image small = resize_image(panels, w, std::max(1, int(std::lround(double(panels.height) * w / panels.width))));
+        ReportView v;
+        v.score = scores.back();
+        v.jpeg = encode_jpeg(small, 85);
+        v.link = (fs::path(fs::path(out_dir).filename()) / "side_by_side" / name).generic_string();
+        report->push_back(std::move(v));
+      }
     }
     if (observer) observer->progress(ReconStage::Evaluate, long(scores.size()), cam.name);
   }
@@ -100,6 +115,73 @@ std::string split_json(const Dataset& data) {
   j["train_images"] = train_names;
   j["test_images"] = test_names;
   return j.dump(2);
+}
+
+// The curves of report.html: the step statistics averaged over buckets of iterations (about
+// kCurvePoints points whatever the run's length), and the held-out PSNR on a few test views
+// at kHeldoutCheckpoints evenly spaced iterations (rendering only reads the model, so the run
+// trains exactly as it would without them).
+constexpr long kCurvePoints = 250;
+constexpr long kHeldoutCheckpoints = 5;
+class HistoryRecorder {
+ public:
+  HistoryRecorder(long first, long last, const Dataset& data, bool heldout, const Scores& initial)
+      : first_(first), last_(last), bucket_(std::max(1L, (last - first) / kCurvePoints)), data_(data) {
+    if (!heldout || data.test_ids.empty() || last <= first) return;
+    subset_ = heldout_subset(data.test_ids.size());
+    masked_ = initial.mean_masked_psnr >= 0;
+    history_.heldout_label = std::string(masked_ ? "PSNR-M" : "PSNR") + ", " + std::to_string(subset_.size()) +
+                             " of " + std::to_string(data.test_ids.size()) + " test views";
+    if (first == 0 && initial.views.size() == data.test_ids.size()) {
+      double sum = 0;
+      for (size_t i : subset_) sum += masked_ ? initial.views[i].masked_psnr : initial.views[i].psnr;
+      history_.heldout_iteration.push_back(0);
+      history_.heldout_psnr.push_back(sum / double(subset_.size()));
+    }
+  }
+  void record(const StepStats& s) {
+    loss_ += s.loss_ema, psnr_ += s.psnr, ++n_;
+    if (s.iteration % bucket_ == 0 || s.iteration == last_) {
+      history_.iteration.push_back(double(s.iteration));
+      history_.loss.push_back(loss_ / n_);
+      history_.train_psnr.push_back(psnr_ / n_);
+      history_.gaussians.push_back(double(s.gaussians));
+      loss_ = psnr_ = 0, n_ = 0;
+    }
+  }
+  bool heldout_due(long iteration) const {
+    if (subset_.empty()) return false;
+    const long done = long(history_.heldout_iteration.size()) - (first_ == 0 ? 1 : 0);
+    return done < kHeldoutCheckpoints && iteration >= first_ + (last_ - first_) * (done + 1) / kHeldoutCheckpoints;
+  }
+  void score_heldout(long iteration, Rasterizer& rasterizer, const GaussianModel& model, const RenderOptions& ro) {
+    double sum = 0;
+    for (size_t i : subset_) {
+      const int id = data_.test_ids[i];
+      const Camera& cam = data_.cameras[size_t(id)];
+      const ViewScore v = score_view(cam.name, rasterizer.forward(cam, params_of(model), ro).color, data_.image(id),
+                                     data_.mask(id));
+      sum += masked_ ? v.masked_psnr : v.psnr;
+    }
+    history_.heldout_iteration.push_back(double(iteration));
+    history_.heldout_psnr.push_back(sum / double(subset_.size()));
+  }
+  const TrainingHistory& history() const { return history_; }
+
+ private:
+  long first_, last_, bucket_;
+  const Dataset& data_;
+  std::vector<size_t> subset_;
+  bool masked_ = false;
+  double loss_ = 0, psnr_ = 0;
+  long n_ = 0;
+  TrainingHistory history_;
+};
+
+nlohmann::ordered_json history_json(const TrainingHistory& h) {
+  return {{"iteration", h.iteration},     {"loss", h.loss},
+          {"train_psnr", h.train_psnr},   {"gaussians", h.gaussians},
+          {"heldout", {{"what", h.heldout_label}, {"iteration", h.heldout_iteration}, {"psnr", h.heldout_psnr}}}};
 }
 
 void write_json(const fs::path& path, const std::string& text) { write_text_atomic(path.string(), text + "\n"); }
@@ -123,6 +205,57 @@ void check_config(const ReconConfig& c) {
     throw_bad_input(c.language.features, "language feature folder not found (LangSplat's language_features/)");
   if (!c.language.features.empty() && c.language.iterations < 1)
     throw_bad_input("--language-iterations", "must be at least 1");
+}
+
+std::string number_text(double v, const char* format) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+// report.html's content; the stages so far (save is the one writing it).
+RunReport run_report(const Dataset& data, const ReconConfig& cfg, const ReconResult& r, const TrainingHistory& history,
+                     std::vector<ReportView> views) {
+  RunReport rep;
+  rep.title = fs::path(data.root).lexically_normal().filename().string();
+  if (rep.title.empty()) rep.title = data.root;
+  std::string train, test;
+  for (int id : data.train_ids) train += (train.empty() ? "" : ", ") + data.cameras[size_t(id)].name;
+  rep.summary = {
+      {"dataset", fs::absolute(data.root).lexically_normal().string() + " (" + data.format + ")"},
+      {"protocol", data.protocol},
+      {"resolution", std::to_string(data.cameras[0].width) + " x " + std::to_string(data.cameras[0].height)},
+      {"train views", std::to_string(data.train_ids.size()) + ": " + train},
+      {"test views", std::to_string(data.test_ids.size())},
+      {"device", r.device + ", " + std::to_string(thread_count()) + " threads"},
+      {"iterations", std::to_string(r.iterations) + " (" + std::to_string(r.iterations_this_run) + " in this run)"},
+      {"training time", number_text(r.train_seconds, "%.1f s") +
+                            (r.iterations_this_run > 0
+                                 ? number_text(r.train_seconds / double(r.iterations_this_run), " (%.3f s/iteration)")
+                                 : std::string())},
+      {"Gaussians", std::to_string(r.model.size())},
+      {"model", (fs::path(cfg.output) / "point_cloud.ply").string()}};
+  rep.scores = r.scores;
+  rep.initial_scores = r.initial_scores;
+  rep.history = history;
+  for (const StageReport& s : r.stages) rep.stages.push_back({stage_name(s.stage), s.ran, s.detail, s.seconds});
+  rep.stages.push_back({"save", true, "this report, the model, metrics.json, cameras.json", 0.0});
+  const bool masked = r.initial_scores.mean_masked_psnr >= 0;
+  for (size_t i = 0; i < views.size(); ++i)
+    if (i < r.initial_scores.views.size())
+      views[i].initial_psnr = masked ? r.initial_scores.views[i].masked_psnr : r.initial_scores.views[i].psnr;
+  rep.views = std::move(views);
+  rep.options = {{"initialization", r.init},
+                 {"regularizers", r.regularizers},
+                 {"seed", std::to_string(cfg.seed)},
+                 {"SH degree", std::to_string(cfg.sh_degree) + " (active at the end: " + std::to_string(r.sh_degree) + ")"},
+                 {"densification", cfg.densify ? "on" : "off"},
+                 {"max Gaussians", cfg.max_gaussians ? std::to_string(cfg.max_gaussians) : "the preset's budget"},
+                 {"device asked", cfg.device}};
+  if (!cfg.resume.empty()) rep.options.push_back({"resumed from", cfg.resume});
+  if (cfg.prior.enabled()) rep.options.push_back({"diffusion prior", cfg.prior.model});
+  if (!cfg.language.features.empty()) rep.options.push_back({"language features", cfg.language.features});
+  return rep;
 }
 
 }  // namespace
@@ -218,7 +351,14 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   const long first = backend->iteration();
   stages.start(ReconStage::Train, device, to.iterations);
   const auto train_start = Clock::now();
+  HistoryRecorder history(first, to.iterations, data, writes && cfg.test_views, result.initial_scores);
   backend->run([&](const StepStats& s) {
+    history.record(s);
+    if (history.heldout_due(s.iteration)) {
+      RenderOptions ro = eval_ro;
+      ro.sh_degree = backend->active_sh_degree();
+      history.score_heldout(s.iteration, backend->rasterizer(), backend->model(), ro);
+    }
     char detail[160];
     std::snprintf(detail, sizeof detail, "loss %.4f PSNR %.2f | %zu Gaussians", s.loss_ema, s.psnr, s.gaussians);
     observer.progress(ReconStage::Train, s.iteration, detail);
@@ -264,6 +404,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   }
 
   // ---- evaluate
+  std::vector<ReportView> report_views;
   nlohmann::ordered_json prior_json;
   if (prior_driver)
     prior_json = {{"model", cfg.prior.model}, {"rounds", prior_driver->rounds()}, {"seconds", prior_driver->seconds()}};
@@ -276,7 +417,8 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
     eval_ro.sh_degree = result.sh_degree;
     // The colour model: language channels do not change colour renders.
     const GaussianModel& rgb = backend->model();
-    result.scores = score_test_views(*rasterizer, data, rgb, eval_ro, writes ? (out / "test").string() : "", &observer);
+    result.scores =
+        score_test_views(*rasterizer, data, rgb, eval_ro, writes ? (out / "test").string() : "", &observer, &report_views);
     if (prior_driver) {
       const Scores refined = prior_driver->final_pass(*rasterizer, rgb, eval_ro);
       if (!refined.views.empty())
@@ -324,9 +466,12 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
       stage_list.push_back({{"stage", stage_name(s.stage)}, {"ran", s.ran}, {"detail", s.detail}, {"seconds", s.seconds}});
     stage_list.push_back({{"stage", "save"}, {"ran", true}, {"detail", cfg.output}, {"seconds", 0.0}});
     run["stages"] = stage_list;
+    run["history"] = history_json(history.history());
     std::vector<std::pair<std::string, std::string>> extra;
     for (auto it = run.begin(); it != run.end(); ++it) extra.emplace_back(it.key(), it.value().dump());
     write_json(out / "metrics.json", scores_json(result.scores, extra));
+    write_text_atomic((out / "report.html").string(),
+                      report_html(run_report(data, cfg, result, history.history(), std::move(report_views))));
     stages.finish((out / "point_cloud.ply").string());
   }
 

@@ -59,11 +59,13 @@ TEST(Cli, ReconRenderEvalInfoOnSyntheticScene) {
   const std::string out = sp::test::temp_dir("cli-recon");
   const Result r = run_cli("recon " + synthetic_scene() + " --train-views 6 --iterations 300 --init random --init-points 1500 -o " + out);
   ASSERT_EQ(r.code, 0) << r.output;
-  for (const char* f : {"point_cloud.ply", "cameras.json", "metrics.json", "split.json", "checkpoints/last.bin"})
+  for (const char* f : {"point_cloud.ply", "cameras.json", "metrics.json", "split.json", "report.html",
+                        "checkpoints/last.bin"})
     EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
   // recon says where everything went and what to run next.
   EXPECT_NE(r.output.find("outputs in " + out), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("test/side_by_side"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("report.html"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("next: sparsplat-view " + out + "/point_cloud.ply --cameras " + out + "/cameras.json"),
             std::string::npos) << r.output;
   const auto metrics = read_json(fs::path(out) / "metrics.json");

@@ -95,8 +95,8 @@ TEST(ReconPipeline, EveryStageReportsOnceInOrderAndWritesTheOutputs) {
   // The engine's log lines went to the observer, not to stderr.
   EXPECT_FALSE(obs.logs.empty());
 
-  for (const char* f : {"point_cloud.ply", "cameras.json", "split.json", "metrics.json", "checkpoints/last.bin",
-                        "test/renders/view_001.png", "test/gt/view_005.png", "test/side_by_side/view_005.png"})
+  for (const char* f : {"point_cloud.ply", "cameras.json", "split.json", "metrics.json", "report.html",
+                        "checkpoints/last.bin", "test/renders/view_001.png", "test/gt/view_005.png", "test/side_by_side/view_005.png"})
     EXPECT_TRUE(fs::is_regular_file(fs::path(out) / f)) << f;
   const GaussianModel saved = read_gaussian_ply(out + "/point_cloud.ply");
   EXPECT_EQ(saved.means, r.model.means);
@@ -105,6 +105,40 @@ TEST(ReconPipeline, EveryStageReportsOnceInOrderAndWritesTheOutputs) {
   ASSERT_EQ(metrics["stages"].size(), size_t(kReconStages));
   EXPECT_EQ(metrics["stages"][2]["stage"], "language");
   EXPECT_EQ(metrics["stages"][2]["ran"], false);
+}
+
+TEST(ReconPipeline, TheReportsCurvesAndCheckpointsLeaveTheTrainingAsItIs) {
+  Scene s = small_scene("pipe-report");
+  const std::string out = s.root + "/out";
+  RecordingObserver a, b;
+  const ReconResult with = run_recon(s.data, quick_config(out), a);
+  const ReconResult without = run_recon(s.data, quick_config(""), b);
+  // The held-out renders only read the model: the same run with and without them.
+  EXPECT_EQ(with.model.means, without.model.means);
+  EXPECT_EQ(with.model.sh, without.model.sh);
+
+  const auto h = nlohmann::json::parse(std::ifstream(out + "/metrics.json"))["history"];
+  EXPECT_EQ(h["iteration"].back().get<double>(), 20.0);
+  EXPECT_EQ(h["loss"].size(), h["iteration"].size());
+  EXPECT_EQ(h["gaussians"].back().get<double>(), double(with.model.size()));
+  EXPECT_EQ(h["heldout"]["iteration"], (std::vector<double>{0, 4, 8, 12, 16, 20}));
+  // Both test views are the held-out subset here: its first point is the untrained start and
+  // its last the final evaluation, computed by the same renders.
+  EXPECT_NEAR(h["heldout"]["psnr"].front().get<double>(), with.initial_scores.mean_psnr, 1e-9);
+  EXPECT_NEAR(h["heldout"]["psnr"].back().get<double>(), with.scores.mean_psnr, 1e-9);
+  EXPECT_EQ(h["heldout"]["what"], "PSNR, 2 of 2 test views");
+
+  std::ifstream page(out + "/report.html");
+  const std::string html((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  size_t images = 0;
+  for (size_t p = html.find("data:image/jpeg;base64,"); p != std::string::npos;
+       p = html.find("data:image/jpeg;base64,", p + 1))
+    ++images;
+  EXPECT_EQ(images, 2u);  // one side-by-side per test view
+  EXPECT_NE(html.find("href=\"test/side_by_side/view_005.png\""), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  for (const char* stage : {"initialize", "train", "language", "evaluate", "save"})
+    EXPECT_NE(html.find(std::string("<td>") + stage + "</td>"), std::string::npos) << stage;
 }
 
 TEST(ReconPipeline, SkippedStagesSayWhyAndNothingIsWrittenWithoutAnOutputFolder) {

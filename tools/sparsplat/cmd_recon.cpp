@@ -48,7 +48,8 @@ void print_outputs(const std::string& dir) {
       {"point_cloud.ply", "the model (INRIA PLY: SuperSplat, the INRIA viewers, sparsplat-view)"},
       {"cameras.json", "every camera of the dataset (INRIA layout)"},
       {"split.json", "the dataset, protocol and train/test views"},
-      {"metrics.json", "per-view and mean scores, timing, options"},
+      {"metrics.json", "per-view and mean scores, timing, options, training curves"},
+      {"report.html", "the run at a glance: scores, curves, test images (any browser, offline)"},
       {"test/side_by_side", "ground truth | render | error x4 per test view"},
       {"checkpoints/last.bin", "for --resume"}};
   std::printf("outputs in %s:\n", dir.c_str());
