@@ -34,6 +34,7 @@ bool CpuDrawing::prepare(const Camera& camera, const CpuFrameSettings& settings,
   settings_ = settings;
   ++rendered_frames_;
   scale_sum_ += step.scale;
+  ms_sum_ += last_ms_;
 
   window_ms_ += last_ms_;
   ++window_frames_;

@@ -37,9 +37,10 @@ class CpuDrawing {
   double mean_ms() const { return mean_ms_; }
   // Whether the picture on screen is coarser than the window (a refinement is pending).
   bool coarse() const { return refinement_.last_scale() < 1.0f; }
-  // Over the whole run: frames rendered and the sum of their scales (benchmark summary).
+  // Over the whole run: frames rendered, the sums of their scales and render times (summary).
   long rendered_frames() const { return rendered_frames_; }
   double scale_sum() const { return scale_sum_; }
+  double ms_sum() const { return ms_sum_; }
 
  private:
   CpuFrameRenderer renderer_;
@@ -54,7 +55,7 @@ class CpuDrawing {
   int window_frames_ = 0;
   Clock::time_point window_start_ = Clock::now();
   long rendered_frames_ = 0;
-  double scale_sum_ = 0;
+  double scale_sum_ = 0, ms_sum_ = 0;
 };
 
 }  // namespace sp

@@ -887,8 +887,10 @@ void Viewer::print_run_summary(int frames, double seconds) const {
                 seconds, frames / seconds, 1000.0 * seconds / frames, draw_device_name(draw_device_));
   std::string text = line;
   if (draw_device_ == DrawDevice::Cpu && cpu_.rendered_frames() > 0) {
-    std::snprintf(line, sizeof line, ", %ld CPU renders, mean scale %.2f, progressive %s", cpu_.rendered_frames(),
-                  cpu_.scale_sum() / double(cpu_.rendered_frames()), cpu_.refinement().enabled() ? "on" : "off");
+    const double renders = double(cpu_.rendered_frames());
+    std::snprintf(line, sizeof line, ", %ld CPU renders, mean scale %.2f, %.1f ms/render, progressive %s",
+                  cpu_.rendered_frames(), cpu_.scale_sum() / renders, cpu_.ms_sum() / renders,
+                  cpu_.refinement().enabled() ? "on" : "off");
     text += line;
   }
   std::printf("%s)\n", text.c_str());
