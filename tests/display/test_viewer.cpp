@@ -1,7 +1,8 @@
 // sparsplat-view under Xvfb on a model trained by another tool (OpenSplat's statue): renders
 // frames at a dataset camera, resizes and minimizes the window, takes a screenshot of the
-// swapchain image and compares it with the headless Vulkan and the CPU render of that view.
-// Skips without the viewer target, xvfb-run, a Vulkan driver or the shared data.
+// swapchain image and compares it with the headless Vulkan and the CPU render of that view;
+// the same with --device cpu (the tile rasterizer draws, Vulkan presents). Skips without the
+// viewer target, xvfb-run, a Vulkan driver or the shared data.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -44,7 +45,7 @@ TEST(Viewer, ScreenshotUnderXvfbMatchesHeadlessRender) {
   const std::string cmd = "XDG_RUNTIME_DIR=" + runtime + " timeout 300 xvfb-run -a -s \"-screen 0 1280x720x24\" " +
                           std::string(SPARSPLAT_VIEW) + " " + dir + "/point_cloud.ply --cameras " + dir +
                           "/cameras.json --camera " + std::to_string(camera) +
-                          " --frames 4 --no-ui --exit --validation --exercise-window --screenshot " + shot;
+                          " --frames 4 --no-ui --exit --validation --exercise-window --device vulkan --screenshot " + shot;
   const test::CommandResult r = test::run_command(cmd);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("validation messages: 0"), std::string::npos) << r.output;
@@ -85,7 +86,7 @@ TEST(Viewer, LoadsExportedSpzAndSplat) {
     write_gaussian_model(file, original);
     const std::string cmd = "XDG_RUNTIME_DIR=" + runtime + " timeout 300 xvfb-run -a -s \"-screen 0 1280x720x24\" " +
                             std::string(SPARSPLAT_VIEW) + " " + file + " --cameras " + dir +
-                            "/cameras.json --camera 3 --frames 2 --no-ui --exit --screenshot " + shot;
+                            "/cameras.json --camera 3 --frames 2 --no-ui --exit --device vulkan --screenshot " + shot;
     const test::CommandResult r = test::run_command(cmd);
     ASSERT_EQ(r.code, 0) << r.output;
     ASSERT_TRUE(fs::exists(shot)) << r.output;
@@ -98,6 +99,71 @@ TEST(Viewer, LoadsExportedSpzAndSplat) {
   }
 }
 
+// --device cpu: the screenshot is the CPU rasterizer's render of the camera (the final frame
+// is full resolution), and agrees with the Vulkan path's screenshot of the same view as
+// closely as the Vulkan renderer agrees with the CPU one. With --spin and an unreachable
+// target frame rate every frame is a new view, drawn coarse.
+TEST(Viewer, CpuDrawingScreenshotMatchesCpuRasterizerAndVulkanPath) {
+  if (std::system("command -v xvfb-run > /dev/null 2>&1") != 0) GTEST_SKIP() << "xvfb-run is not installed";
+  SP_REQUIRE_DATASET(dir, "opensplat_statue");
+  SP_REQUIRE_VULKAN(dev, false);
+  const std::string out = test::temp_dir("viewer-cpu");
+  const std::string runtime = out + "/xdg";
+  fs::create_directories(runtime);
+  ::chmod(runtime.c_str(), 0700);
+  const int camera = 3;
+  const std::string base = "XDG_RUNTIME_DIR=" + runtime + " timeout 300 xvfb-run -a -s \"-screen 0 1280x720x24\" " +
+                           std::string(SPARSPLAT_VIEW) + " " + dir + "/point_cloud.ply --cameras " + dir +
+                           "/cameras.json --camera " + std::to_string(camera) + " --no-ui --exit ";
+  const test::CommandResult cpu =
+      test::run_command(base + "--frames 4 --validation --exercise-window --device cpu --screenshot " + out + "/cpu.png");
+  ASSERT_EQ(cpu.code, 0) << cpu.output;
+  EXPECT_NE(cpu.output.find("validation messages: 0"), std::string::npos) << cpu.output;
+  EXPECT_NE(cpu.output.find("drawing with the CPU rasterizer"), std::string::npos) << cpu.output;
+  const test::CommandResult vk = test::run_command(base + "--frames 2 --device vulkan --screenshot " + out + "/vulkan.png");
+  ASSERT_EQ(vk.code, 0) << vk.output;
+  // auto picks the CPU rasterizer exactly when the Vulkan device is a CPU (lavapipe), and says so.
+  const test::CommandResult automatic = test::run_command(base + "--frames 1");
+  ASSERT_EQ(automatic.code, 0) << automatic.output;
+  EXPECT_NE(automatic.output.find(dev->is_cpu() ? "drawing with the CPU rasterizer" : "drawing with Vulkan"),
+            std::string::npos)
+      << automatic.output;
+  EXPECT_NE(automatic.output.find("--device auto"), std::string::npos) << automatic.output;
+
+  const Image shot = load_image(out + "/cpu.png", 3), vulkan_shot = load_image(out + "/vulkan.png", 3);
+  const GaussianModel model = read_gaussian_ply(dir + "/point_cloud.ply");
+  const Camera view = read_cameras_json(dir + "/cameras.json").at(camera);
+  ASSERT_EQ(shot.width, view.width);
+  ASSERT_EQ(shot.height, view.height);
+  RenderOptions options;
+  options.sh_degree = model.sh_degree;
+  const Image cpu_render = quantized(make_cpu_rasterizer()->forward(view, params_of(model), options).color);
+  double abs_diff = 0;
+  for (size_t i = 0; i < shot.pixels.size(); ++i) abs_diff += std::abs(shot.pixels[i] - cpu_render.pixels[i]);
+  abs_diff /= double(shot.pixels.size());
+  const double vs_cpu = test::psnr(shot, cpu_render), vs_vulkan = test::psnr(shot, vulkan_shot);
+  std::printf("[ viewer ] --device cpu, camera %d (%dx%d): %.1f dB (mean |diff| %.5f) vs CPU rasterizer, "
+              "%.1f dB vs the --device vulkan screenshot\n",
+              camera, view.width, view.height, vs_cpu, abs_diff, vs_vulkan);
+  EXPECT_GE(vs_cpu, 60.0);
+  EXPECT_LE(abs_diff, 0.5 / 255.0);
+  EXPECT_GE(vs_vulkan, 40.0);
+
+  // Progressive refinement through the viewer: coarse frames while spinning, full at the end.
+  // 1 ms per frame at 1280x720 is out of any CPU's reach: the scale must drop.
+  const std::string free_view = "XDG_RUNTIME_DIR=" + runtime + " timeout 300 xvfb-run -a -s \"-screen 0 1280x720x24\" " +
+                                std::string(SPARSPLAT_VIEW) + " " + dir + "/point_cloud.ply --no-ui --exit ";
+  const test::CommandResult spin = test::run_command(
+      free_view + "--frames 6 --validation --device cpu --spin 3 --target-fps 1000 --screenshot " + out + "/spin.png");
+  ASSERT_EQ(spin.code, 0) << spin.output;
+  EXPECT_NE(spin.output.find("validation messages: 0"), std::string::npos) << spin.output;
+  const size_t at = spin.output.find("mean scale ");
+  ASSERT_NE(at, std::string::npos) << spin.output;
+  const double mean_scale = std::atof(spin.output.c_str() + at + 11);
+  EXPECT_LT(mean_scale, 0.9) << spin.output;
+  EXPECT_EQ(load_image(out + "/spin.png", 3).width, 1280);
+}
+
 TEST(Viewer, BadInputIsOneLineAndExitCode2) {
   const std::string out = test::temp_dir("viewer-bad");
   test::CommandResult r = test::run_command(std::string(SPARSPLAT_VIEW) + " " + out + "/missing.ply");
@@ -105,6 +171,9 @@ TEST(Viewer, BadInputIsOneLineAndExitCode2) {
   EXPECT_NE(r.output.find("missing.ply"), std::string::npos) << r.output;
   r = test::run_command(std::string(SPARSPLAT_VIEW) + " --frames 0 x.ply");
   EXPECT_EQ(r.code, 2) << r.output;
+  r = test::run_command(std::string(SPARSPLAT_VIEW) + " --device gpu x.ply");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--device"), std::string::npos) << r.output;
 }
 #endif
 

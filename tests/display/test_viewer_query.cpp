@@ -94,67 +94,75 @@ TEST(ViewerQuery, HeatmapCoversTheCpuRelevanceMask) {
       fs::copy_file(out + "/" + f, fs::path(keep) / f, fs::copy_options::overwrite_existing);
   }
 
-  const std::string base_cmd = xvfb_prefix(out) + std::string(SPARSPLAT_VIEW) + " " + out + "/lang.ply --cameras " +
-                               out + "/cameras.json --camera " + std::to_string(view) +
-                               " --frames 2 --no-ui --exit --validation --text-embeddings " + out + "/clip.npy";
-  const float threshold = 0.4f, opacity = 0.8f;
-  const test::CommandResult plain = test::run_command(base_cmd + " --screenshot " + out + "/plain.png");
-  ASSERT_EQ(plain.code, 0) << plain.output;
-  const test::CommandResult queried =
-      test::run_command(base_cmd + " --exercise-window --query '" + phrase + "' --heatmap-opacity " + std::to_string(opacity) +
-                        " --heatmap-threshold " + std::to_string(threshold) + " --screenshot " + out + "/query.png");
-  ASSERT_EQ(queried.code, 0) << queried.output;
-  EXPECT_NE(queried.output.find("validation messages: 0"), std::string::npos) << queried.output;
-  // Resized during the first frames (--exercise-window): the last map is at the camera's size.
-  EXPECT_NE(queried.output.find("query '" + phrase + "' at 96x72"), std::string::npos) << queried.output;
-  const Image base = load_image(out + "/plain.png", 3), shot = load_image(out + "/query.png", 3);
-  ASSERT_EQ(shot.width, W);
-  ASSERT_EQ(shot.height, H);
+  // The heatmap is the composite pass's on either drawing path (the CPU frame takes the splat
+  // target's place).
+  for (const std::string device : {"vulkan", "cpu"}) {
+    SCOPED_TRACE(device);
+    const std::string base_cmd = xvfb_prefix(out) + std::string(SPARSPLAT_VIEW) + " " + out + "/lang.ply --cameras " +
+                                 out + "/cameras.json --camera " + std::to_string(view) +
+                                 " --frames 2 --no-ui --exit --validation --device " + device +
+                                 " --text-embeddings " + out + "/clip.npy";
+    const std::string plain_png = out + "/plain-" + device + ".png", query_png = out + "/query-" + device + ".png";
+    const float threshold = 0.4f, opacity = 0.8f;
+    const test::CommandResult plain = test::run_command(base_cmd + " --screenshot " + plain_png);
+    ASSERT_EQ(plain.code, 0) << plain.output;
+    const test::CommandResult queried = test::run_command(
+        base_cmd + " --exercise-window --query '" + phrase + "' --heatmap-opacity " + std::to_string(opacity) +
+        " --heatmap-threshold " + std::to_string(threshold) + " --screenshot " + query_png);
+    ASSERT_EQ(queried.code, 0) << queried.output;
+    EXPECT_NE(queried.output.find("validation messages: 0"), std::string::npos) << queried.output;
+    // Resized during the first frames (--exercise-window): the last map is at the camera's size.
+    EXPECT_NE(queried.output.find("query '" + phrase + "' at 96x72"), std::string::npos) << queried.output;
+    const Image base = load_image(plain_png, 3), shot = load_image(query_png, 3);
+    ASSERT_EQ(shot.width, W);
+    ASSERT_EQ(shot.height, H);
 
-  // The CPU side: the engine's relevance for the same camera and phrase.
-  const Camera cam = read_cameras_json(out + "/cameras.json").at(size_t(view));
-  const QueryEmbeddings q = load_query_embeddings(out + "/clip.npy", "", {phrase});
-  const RelevanceMaps maps = query_relevance(model, field, sparse_codes(field), cam, q);
-  LerfOptions lo;
-  lo.pool = scaled_lerf_pool(std::max(W, H));
-  const QueryOverlay overlay = query_overlay(maps, 0, -1, lo);
-  // What the composite should give on top of the plain screenshot.
-  Image opaque(W, H, 4);
-  for (size_t p = 0; p < base.pixel_count(); ++p) {
-    for (int c = 0; c < 3; ++c) opaque.pixels[p * 4 + c] = base.pixels[p * 3 + c];
-    opaque.pixels[p * 4 + 3] = 1.0f;
-  }
-  const Image expected = composite_heatmap(opaque, glm::vec3(0.0f), {W, H, overlay.values}, {true, opacity, threshold});
+    // The CPU side: the engine's relevance for the same camera and phrase.
+    const Camera cam = read_cameras_json(out + "/cameras.json").at(size_t(view));
+    const QueryEmbeddings q = load_query_embeddings(out + "/clip.npy", "", {phrase});
+    const RelevanceMaps maps = query_relevance(model, field, sparse_codes(field), cam, q);
+    LerfOptions lo;
+    lo.pool = scaled_lerf_pool(std::max(W, H));
+    const QueryOverlay overlay = query_overlay(maps, 0, -1, lo);
+    // What the composite should give on top of the plain screenshot.
+    Image opaque(W, H, 4);
+    for (size_t p = 0; p < base.pixel_count(); ++p) {
+      for (int c = 0; c < 3; ++c) opaque.pixels[p * 4 + c] = base.pixels[p * 3 + c];
+      opaque.pixels[p * 4 + 3] = 1.0f;
+    }
+    const Image expected = composite_heatmap(opaque, glm::vec3(0.0f), {W, H, overlay.values}, {true, opacity, threshold});
 
-  auto tinted = [&](const Image& img, size_t p) {
-    float d = 0;
-    for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(img.pixels[p * 3 + c] - base.pixels[p * 3 + c]));
-    return d > 2.5f / 255.0f;
-  };
-  size_t in_mask = 0, in_mask_tinted = 0, outside = 0, outside_tinted = 0, disagree = 0, mask_and_object = 0,
-         mask_or_object = 0;
-  for (size_t p = 0; p < base.pixel_count(); ++p) {
-    const bool m = overlay.values[p] > threshold;
-    const bool shown = tinted(shot, p);
-    (m ? in_mask : outside) += 1;
-    (m ? in_mask_tinted : outside_tinted) += shown ? 1 : 0;
-    disagree += shown != tinted(expected, p) ? 1 : 0;
-    const bool object = scene.object_map[view][p] == cls;
-    mask_and_object += m && object;
-    mask_or_object += m || object;
+    auto tinted = [&](const Image& img, size_t p) {
+      float d = 0;
+      for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(img.pixels[p * 3 + c] - base.pixels[p * 3 + c]));
+      return d > 2.5f / 255.0f;
+    };
+    size_t in_mask = 0, in_mask_tinted = 0, outside = 0, outside_tinted = 0, disagree = 0, mask_and_object = 0,
+           mask_or_object = 0;
+    for (size_t p = 0; p < base.pixel_count(); ++p) {
+      const bool m = overlay.values[p] > threshold;
+      const bool shown = tinted(shot, p);
+      (m ? in_mask : outside) += 1;
+      (m ? in_mask_tinted : outside_tinted) += shown ? 1 : 0;
+      disagree += shown != tinted(expected, p) ? 1 : 0;
+      const bool object = scene.object_map[view][p] == cls;
+      mask_and_object += m && object;
+      mask_or_object += m || object;
+    }
+    const double iou = double(mask_and_object) / double(std::max<size_t>(mask_or_object, 1));
+    std::printf("[ viewer query ] --device %s, '%s' (level %d): mask %zu px, %.1f%% tinted; outside %.2f%% tinted; "
+                "screenshot vs CPU composite disagree on %.2f%% px, PSNR %.1f dB; mask IoU with the object %.2f\n",
+                device.c_str(), phrase.c_str(), overlay.level + 1, in_mask,
+                100.0 * in_mask_tinted / std::max<size_t>(in_mask, 1),
+                100.0 * outside_tinted / std::max<size_t>(outside, 1), 100.0 * disagree / base.pixel_count(),
+                test::psnr(shot, expected), iou);
+    ASSERT_GT(in_mask, 50u);
+    EXPECT_GE(double(in_mask_tinted), 0.95 * double(in_mask));
+    EXPECT_LE(double(outside_tinted), 0.02 * double(outside));
+    EXPECT_LE(double(disagree), 0.03 * double(base.pixel_count()));
+    EXPECT_GE(test::psnr(shot, expected), 35.0);
+    EXPECT_GE(iou, 0.5);
   }
-  const double iou = double(mask_and_object) / double(std::max<size_t>(mask_or_object, 1));
-  std::printf("[ viewer query ] '%s' (level %d): mask %zu px, %.1f%% tinted; outside %.2f%% tinted; "
-              "screenshot vs CPU composite disagree on %.2f%% px, PSNR %.1f dB; mask IoU with the object %.2f\n",
-              phrase.c_str(), overlay.level + 1, in_mask, 100.0 * in_mask_tinted / std::max<size_t>(in_mask, 1),
-              100.0 * outside_tinted / std::max<size_t>(outside, 1), 100.0 * disagree / base.pixel_count(),
-              test::psnr(shot, expected), iou);
-  ASSERT_GT(in_mask, 50u);
-  EXPECT_GE(double(in_mask_tinted), 0.95 * double(in_mask));
-  EXPECT_LE(double(outside_tinted), 0.02 * double(outside));
-  EXPECT_LE(double(disagree), 0.03 * double(base.pixel_count()));
-  EXPECT_GE(test::psnr(shot, expected), 35.0);
-  EXPECT_GE(iou, 0.5);
 }
 
 TEST(ViewerQuery, BadQueryInputIsOneLineAndExitCode2) {
