@@ -10,6 +10,7 @@
 #include "engine/core/log.h"
 #include "engine/core/parallel.h"
 #include "tools/sparsplat/commands.h"
+#include "tools/sparsplat/option_file.h"
 
 namespace {
 
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
   // Every option's --help line shows its default (subcommands inherit this).
   app.option_defaults()->always_capture_default();
   app.require_subcommand(1);
+  // Root's options (--threads, -q, -v, --config) may also follow the subcommand: `recon
+  // --config FILE`. Subcommands inherit this, so it is set before they are added.
+  app.fallthrough();
   int threads = 0;
   bool quiet = false, verbose = false;
   app.add_option("--threads", threads, "Worker threads (0 = all cores)");
@@ -377,10 +381,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
 
+  // Every subcommand reads --config FILE; its help says so, since root's options are not listed there.
+  sp::cli::add_option_file(app);
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    sub->footer("Options can also come from --config FILE: a JSON object of these options' long names and values "
+                "(a recon's config.json is one); the command line wins.");
+
   // CLI11 would only say "a subcommand is required" for a mistyped one; name it instead.
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--threads") {
+    if (arg == "--threads" || arg == "--config") {
       ++i;
       continue;
     }

@@ -1,0 +1,109 @@
+// Option files and shell completion end to end (tools/sparsplat/option_file.h, completion.h):
+// recon's config.json repeats its run bit for bit, a file's values apply and the command line
+// wins, bad files give one error line, exit code 2 and no output folder, and the bash script
+// parses and completes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_test_util.h"
+#include "support/command_runner.h"
+#include "support/synthetic_scene.h"
+#include "support/test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Result = sp::test::CommandResult;
+using sp::test::run_cli;
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_text(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+const std::string& scene() {
+  static const std::string dir = [] {
+    const std::string d = sp::test::temp_dir("option-file-scene");
+    sp::test::write_synthetic_colmap_scene(d);
+    return d;
+  }();
+  return dir;
+}
+
+// A run small enough for seconds: 3 views (the sparse-view preset), a few random Gaussians.
+const std::string kShortRun = " --train-views 3 --init random --init-points 300 --seed 5";
+
+TEST(OptionFile, FileValuesApplyAndTheCommandLineWins) {
+  const std::string dir = sp::test::temp_dir("option-file-apply");
+  const std::string file = dir + "/run.json";
+  write_text(file, "{\"dataset\": \"" + scene() + "\", \"iterations\": 6, \"init\": \"random\", \"init-points\": 200,\n"
+                   " \"regularizers\": \"off\", \"train-ids\": [1, 5, 9], \"no-test-renders\": true,\n"
+                   " \"depth-smoothness\": null, \"output\": \"" + dir + "/a\"}\n");
+  const Result a = run_cli("recon --config " + file);
+  ASSERT_EQ(a.code, 0) << a.output;
+  EXPECT_NE(a.output.find("6 iterations in"), std::string::npos) << a.output;
+  EXPECT_EQ(read_json(dir + "/a/metrics.json")["iterations"], 6);
+  EXPECT_EQ(read_json(dir + "/a/split.json")["train_ids"], nlohmann::json({1, 5, 9}));
+  EXPECT_TRUE(read_json(dir + "/a/metrics.json")["views"].empty());  // the flag from the file
+
+  const Result b = run_cli("recon --config " + file + " --iterations 4 --train-ids 2,6,10 -o " + dir + "/b");
+  ASSERT_EQ(b.code, 0) << b.output;
+  EXPECT_EQ(read_json(dir + "/b/metrics.json")["iterations"], 4);
+  EXPECT_EQ(read_json(dir + "/b/split.json")["train_ids"], nlohmann::json({2, 6, 10}));
+  EXPECT_FALSE(fs::exists(dir + "/a/b"));
+
+  // TOML, by the file's extension, through CLI11's own reader.
+  write_text(dir + "/run.toml", "dataset = \"" + scene() + "\"\niterations = 5\ninit = \"random\"\n"
+                                "regularizers = \"off\"\ntrain-views = 3\nno-test-renders = true\n");
+  const Result t = run_cli("recon --config " + dir + "/run.toml -o " + dir + "/t");
+  ASSERT_EQ(t.code, 0) << t.output;
+  EXPECT_EQ(read_json(dir + "/t/metrics.json")["iterations"], 5);
+
+  // Every subcommand reads one: info with its positional and an option from the file.
+  write_text(dir + "/info.json", "{\"path\": \"" + scene() + "\", \"train-views\": 4}");
+  const Result info = run_cli("info --config " + dir + "/info.json");
+  ASSERT_EQ(info.code, 0) << info.output;
+  EXPECT_NE(info.output.find("colmap"), std::string::npos) << info.output;
+}
+
+TEST(OptionFile, BadFilesGiveOneLineExitTwoAndNoOutput) {
+  const std::string dir = sp::test::temp_dir("option-file-bad");
+  const std::string out = dir + "/out";
+  const auto expect_refused = [&](const std::string& name, const std::string& text, const std::string& needle) {
+    const std::string file = dir + "/" + name;
+    write_text(file, text);
+    // The line names the file and the key.
+    sp::test::expect_cli_bad_input("recon " + scene() + " --train-views 3 -o " + out + " --config " + file,
+                                   name + ": " + needle, out);
+  };
+  expect_refused("unknown.json", "{\"iteration\": 5}", "unknown key \"iteration\"");
+  expect_refused("string.json", "{\"iterations\": \"many\"}", "\"iterations\" expects an integer");
+  expect_refused("fraction.json", "{\"iterations\": 2.5}", "\"iterations\" expects an integer");
+  expect_refused("flag.json", "{\"no-densify\": 1}", "\"no-densify\" expects true or false");
+  expect_refused("list.json", "{\"seed\": [1, 2]}", "\"seed\" takes one value");
+  expect_refused("text.json", "{\"init\": false}", "\"init\" expects a string");
+  expect_refused("broken.json", "{\"iterations\": 5,", "not valid JSON");
+  expect_refused("array.json", "[1, 2]", "expected a JSON object");
+  expect_refused("section.toml", "[recon]\niterations = 5\n", "sections and dotted keys are not read ([recon])");
+  expect_refused("nokey.toml", "iteration = 5\n", "unknown key \"iteration\"");
+  // CLI11's own checks of a value from a file name the option.
+  write_text(dir + "/range.json", "{\"iterations\": -5}");
+  sp::test::expect_cli_bad_input("recon " + scene() + " -o " + out + " --config " + dir + "/range.json", "iterations", out);
+  sp::test::expect_cli_bad_input("recon " + scene() + " -o " + out + " --config " + dir + "/missing.json", "missing.json", out);
+}
+
+}  // namespace
