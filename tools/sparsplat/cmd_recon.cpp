@@ -49,6 +49,7 @@ void print_outputs(const std::string& dir) {
       {"cameras.json", "every camera of the dataset (INRIA layout)"},
       {"split.json", "the dataset, protocol and train/test views"},
       {"metrics.json", "per-view and mean scores, timing, options"},
+      {"config.json", "every option of this run: sparsplat recon --config it repeats the run"},
       {"test/side_by_side", "ground truth | render | error x4 per test view"},
       {"checkpoints/last.bin", "for --resume"}};
   std::printf("outputs in %s:\n", dir.c_str());

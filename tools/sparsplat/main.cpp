@@ -165,7 +165,8 @@ int main(int argc, char** argv) {
   r->add_option("--prior-strength-end", pr.strength_end, "SDEdit strength at the last iteration")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   r->add_option("--prior-steps", pr.steps, "DDIM steps per refinement")->check(CLI::Range(1, 1000))->capture_default_str();
   r->add_flag("--prior-one-step,!--prior-ddim", pr.one_step,
-              "One network call per refinement (a one-step fixer; default) or DDIM with --prior-steps");
+              "One network call per refinement (a one-step fixer; default) or DDIM with --prior-steps")
+      ->default_str(pr.one_step ? "true" : "false");  // CLI11 keeps no flag defaults; config.json needs this one
   r->add_option("--prior-cache", pr.cache_threshold, "Reuse the last DDIM step's prediction below this relative input change (0 = off)")
       ->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
   r->add_option("--prior-samples", pr.samples, "Refinements averaged per pseudo view (less residual noise)")
@@ -426,6 +427,7 @@ int main(int argc, char** argv) {
       if (random_background) recon.config.regularizers.random_background = "on";
       if (no_random_background) recon.config.regularizers.random_background = "off";
       recon.config.densify = !no_densify;
+      recon.config.options_json = sp::cli::options_json(*r, sp::thread_count());
       return sp::cli::run_recon(recon);
     }
     if (*rd) {
