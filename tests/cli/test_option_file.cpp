@@ -149,4 +149,37 @@ TEST(OptionFile, BadFilesGiveOneLineExitTwoAndNoOutput) {
   sp::test::expect_cli_bad_input("recon " + scene() + " -o " + out + " --config " + dir + "/missing.json", "missing.json", out);
 }
 
+TEST(Completion, BashScriptCoversTheCommandsAndCompletes) {
+  const Result r = run_cli("completion bash");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* word : {"recon", "render", "eval", "info", "export", "synth", "submit", "language", "query",
+                           "train-prior", "completion", "--train-views", "--config", "--threads", "--prior-ddim"})
+    EXPECT_NE(r.output.find(word), std::string::npos) << word;
+  const std::string dir = sp::test::temp_dir("completion");
+  const std::string script = dir + "/sparsplat.bash";
+  write_text(script, r.output);
+  const Result syntax = sp::test::run_command("bash -n " + script);
+  EXPECT_EQ(syntax.code, 0) << syntax.output;
+
+  // What the function offers after the words typed so far (the last one being completed).
+  const auto complete = [&](const std::string& words) {
+    const Result c = sp::test::run_command("bash -c 'source " + script + "; COMP_WORDS=(" + words +
+                                           "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _sparsplat; echo \"${COMPREPLY[*]}\"'");
+    EXPECT_EQ(c.code, 0) << c.output;
+    return c.output.substr(0, c.output.find_last_not_of('\n') + 1);
+  };
+  EXPECT_EQ(complete("sparsplat re"), "recon render");
+  EXPECT_EQ(complete("sparsplat recon data --train-v"), "--train-views");
+  EXPECT_EQ(complete("sparsplat recon data --init \"\""), "auto sfm random mvs");
+  EXPECT_EQ(complete("sparsplat --threads 2 render m --device c"), "cpu cuda");
+  EXPECT_EQ(complete("sparsplat completion \"\""), "bash zsh");
+  EXPECT_EQ(complete("sparsplat recon data --iterations \"\""), "");  // a number: nothing to offer
+  EXPECT_EQ(complete("sparsplat recon " + dir + "/sparsplat.ba"), script);  // a positional path
+
+  const Result zsh = run_cli("completion zsh");
+  ASSERT_EQ(zsh.code, 0) << zsh.output;
+  EXPECT_NE(zsh.output.find("bashcompinit"), std::string::npos);
+  sp::test::expect_cli_bad_input("completion fish", "fish");
+}
+
 }  // namespace

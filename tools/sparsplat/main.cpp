@@ -10,6 +10,7 @@
 #include "engine/core/log.h"
 #include "engine/core/parallel.h"
 #include "tools/sparsplat/commands.h"
+#include "tools/sparsplat/completion.h"
 #include "tools/sparsplat/option_file.h"
 
 namespace {
@@ -382,6 +383,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
 
+  std::string completion_shell;
+  auto* cp = app.add_subcommand("completion", "Print a shell completion script (bash or zsh) for sparsplat's subcommands and options");
+  cp->add_option("shell", completion_shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+
   // Every subcommand reads --config FILE; its help says so, since root's options are not listed there.
   sp::cli::add_option_file(app);
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
@@ -398,7 +403,7 @@ int main(int argc, char** argv) {
     if (arg.empty() || arg[0] == '-') continue;
     const auto subs = app.get_subcommands([&](const CLI::App* a) { return a->get_name() == arg; });
     if (subs.empty()) {
-      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, export, synth, submit, language, query or train-prior; see --help)\n", arg.c_str());
+      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, export, synth, submit, language, query, train-prior or completion; see --help)\n", arg.c_str());
       return 2;
     }
     break;
@@ -448,6 +453,10 @@ int main(int argc, char** argv) {
     if (*qy) return sp::cli::run_query(query);
     if (*sy) return sp::cli::run_synth(synth);
     if (*tpc) return sp::cli::run_train_prior(tp);
+    if (*cp) {
+      std::fputs(sp::cli::completion_script(app, completion_shell).c_str(), stdout);
+      return 0;
+    }
     if (*in) {
       info.data.path = info.path;
       return sp::cli::run_info(info);
