@@ -147,6 +147,7 @@ class OptionFileReader final : public CLI::Config {
 
   // An item for CLI11, its parents the subcommands from root down to the option's owner.
   CLI::ConfigItem aimed(const std::string& file, const std::string& key, std::vector<std::string> inputs) const {
+    (void)option_for(file, key);  // unknown or unsettable keys fail here (TOML's come this way)
     const CLI::App& cmd = command();
     CLI::ConfigItem item;
     item.name = key;
@@ -155,7 +156,6 @@ class OptionFileReader final : public CLI::Config {
       for (const CLI::App* app = &cmd; app != &root_ && app != nullptr; app = app->get_parent())
         item.parents.insert(item.parents.begin(), app->get_name());
     }
-    (void)option_for(file, key);  // unknown or unsettable keys fail here (TOML comes this way)
     return item;
   }
 
