@@ -236,7 +236,8 @@ std::string OptionFileReader::to_config(const CLI::App* app, bool, bool, std::st
 void add_option_file(CLI::App& root) {
   root.set_config("--config", "",
                   "Read options from FILE: a JSON object of long option names and values (TOML for *.toml), "
-                  "e.g. a recon's config.json; options on the command line win");
+                  "e.g. a recon's config.json; options on the command line win")
+      ->type_name("FILE");
   root.config_formatter(std::make_shared<OptionFileReader>(root));
 }
 
