@@ -315,6 +315,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   if (writes) {
     fs::create_directories(out);
     write_json(out / "split.json", split_json(data));
+    if (!cfg.options_json.empty()) write_json(out / "config.json", cfg.options_json);
   }
   RenderOptions eval_ro;
   eval_ro.background = background;

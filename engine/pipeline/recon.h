@@ -2,7 +2,8 @@
 // One reconstruction, as every front door runs it (the CLI's `recon`, `train-prior`, the
 // benchmarks, `submit`, a GUI): docs/training.md "Pipeline".
 //
-//   initialize   choose_initial_model (engine/scene/initialization.h); split.json; the
+//   initialize   choose_initial_model (engine/scene/initialization.h); split.json (and
+//                config.json, the options given, when the front door passes them); the
 //                untrained model's test-view scores
 //   train        the training backend of the chosen device, with the regularizer preset
 //                and, when configured, the diffusion prior's refinement rounds;
@@ -54,6 +55,9 @@ struct ReconConfig {
   prior::PriorConfig prior;
   LanguageStageConfig language;
   std::string device = "auto";   // auto | cpu | cuda (engine/pipeline/devices.h)
+  // How the run was asked for, in the front door's own terms (the CLI's options as JSON,
+  // tools/sparsplat/option_file.h): written as config.json beside split.json. "" = no file.
+  std::string options_json;
 };
 
 enum class ReconStage { Initialize, Train, Language, Evaluate, Save };

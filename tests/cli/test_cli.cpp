@@ -42,7 +42,7 @@ const std::string& synthetic_scene() {
 }
 
 TEST(Cli, HelpForEverySubcommand) {
-  for (const char* sub : {"", "recon", "render", "eval", "info", "export", "synth", "language", "query", "train-prior"}) {
+  for (const char* sub : {"", "recon", "render", "eval", "info", "export", "synth", "language", "query", "train-prior", "completion"}) {
     const Result r = run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ": " << r.output;

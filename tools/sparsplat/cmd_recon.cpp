@@ -49,6 +49,7 @@ void print_outputs(const std::string& dir) {
       {"cameras.json", "every camera of the dataset (INRIA layout)"},
       {"split.json", "the dataset, protocol and train/test views"},
       {"metrics.json", "per-view and mean scores, timing, options, training curves"},
+      {"config.json", "every option of this run: sparsplat recon --config it repeats the run"},
       {"report.html", "the run at a glance: scores, curves, test images (any browser, offline)"},
       {"test/side_by_side", "ground truth | render | error x4 per test view"},
       {"checkpoints/last.bin", "for --resume"}};

@@ -1,7 +1,8 @@
 #pragma once
-// The sparsplat subcommands. main.cpp parses the command line (CLI11 stays in that one
-// file: it is slow to compile) and calls these; each returns the process exit code and
-// reports bad input by throwing sp::Error.
+// The sparsplat subcommands. main.cpp parses the command line (CLI11 stays in it and in the
+// two files that walk its app tree, option_file.cpp and completion.cpp: it is slow to
+// compile) and calls these; each returns the process exit code and reports bad input by
+// throwing sp::Error.
 #include <cstdint>
 #include <string>
 #include <vector>

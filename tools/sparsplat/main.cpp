@@ -10,6 +10,8 @@
 #include "engine/core/log.h"
 #include "engine/core/parallel.h"
 #include "tools/sparsplat/commands.h"
+#include "tools/sparsplat/completion.h"
+#include "tools/sparsplat/option_file.h"
 
 namespace {
 
@@ -39,6 +41,9 @@ int main(int argc, char** argv) {
   // Every option's --help line shows its default (subcommands inherit this).
   app.option_defaults()->always_capture_default();
   app.require_subcommand(1);
+  // Root's options (--threads, -q, -v, --config) may also follow the subcommand: `recon
+  // --config FILE`. Subcommands inherit this, so it is set before they are added.
+  app.fallthrough();
   int threads = 0;
   bool quiet = false, verbose = false;
   app.add_option("--threads", threads, "Worker threads (0 = all cores)");
@@ -161,7 +166,8 @@ int main(int argc, char** argv) {
   r->add_option("--prior-strength-end", pr.strength_end, "SDEdit strength at the last iteration")->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
   r->add_option("--prior-steps", pr.steps, "DDIM steps per refinement")->check(CLI::Range(1, 1000))->capture_default_str();
   r->add_flag("--prior-one-step,!--prior-ddim", pr.one_step,
-              "One network call per refinement (a one-step fixer; default) or DDIM with --prior-steps");
+              "One network call per refinement (a one-step fixer; default) or DDIM with --prior-steps")
+      ->default_str(pr.one_step ? "true" : "false");  // CLI11 keeps no flag defaults; config.json needs this one
   r->add_option("--prior-cache", pr.cache_threshold, "Reuse the last DDIM step's prediction below this relative input change (0 = off)")
       ->check(CLI::Range(0.0f, 10.0f))->capture_default_str();
   r->add_option("--prior-samples", pr.samples, "Refinements averaged per pseudo view (less residual noise)")
@@ -377,17 +383,27 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
 
+  std::string completion_shell;
+  auto* cp = app.add_subcommand("completion", "Print a shell completion script (bash or zsh) for sparsplat's subcommands and options");
+  cp->add_option("shell", completion_shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+
+  // Every subcommand reads --config FILE; its help says so, since root's options are not listed there.
+  sp::cli::add_option_file(app);
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    sub->footer("Options can also come from --config FILE: a JSON object of these options' long names and values "
+                "(a recon's config.json is one); the command line wins.");
+
   // CLI11 would only say "a subcommand is required" for a mistyped one; name it instead.
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--threads") {
+    if (arg == "--threads" || arg == "--config") {
       ++i;
       continue;
     }
     if (arg.empty() || arg[0] == '-') continue;
     const auto subs = app.get_subcommands([&](const CLI::App* a) { return a->get_name() == arg; });
     if (subs.empty()) {
-      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, export, synth, submit, language, query or train-prior; see --help)\n", arg.c_str());
+      std::fprintf(stderr, "error: unknown command '%s' (expected recon, render, eval, info, export, synth, submit, language, query, train-prior or completion; see --help)\n", arg.c_str());
       return 2;
     }
     break;
@@ -416,6 +432,7 @@ int main(int argc, char** argv) {
       if (random_background) recon.config.regularizers.random_background = "on";
       if (no_random_background) recon.config.regularizers.random_background = "off";
       recon.config.densify = !no_densify;
+      recon.config.options_json = sp::cli::options_json(*r, sp::thread_count());
       return sp::cli::run_recon(recon);
     }
     if (*rd) {
@@ -436,6 +453,10 @@ int main(int argc, char** argv) {
     if (*qy) return sp::cli::run_query(query);
     if (*sy) return sp::cli::run_synth(synth);
     if (*tpc) return sp::cli::run_train_prior(tp);
+    if (*cp) {
+      std::fputs(sp::cli::completion_script(app, completion_shell).c_str(), stdout);
+      return 0;
+    }
     if (*in) {
       info.data.path = info.path;
       return sp::cli::run_info(info);
