@@ -255,6 +255,15 @@ RunReport run_report(const Dataset& data, const ReconConfig& cfg, const ReconRes
   if (!cfg.resume.empty()) rep.options.push_back({"resumed from", cfg.resume});
   if (cfg.prior.enabled()) rep.options.push_back({"diffusion prior", cfg.prior.model});
   if (!cfg.language.features.empty()) rep.options.push_back({"language features", cfg.language.features});
+  // The front door's own options (config.json), those given or defaulted; null = the preset's.
+  if (!cfg.options_json.empty()) {
+    const auto options = nlohmann::ordered_json::parse(cfg.options_json, nullptr, false);
+    if (options.is_object())
+      for (auto it = options.begin(); it != options.end(); ++it)
+        if (!it.value().is_null() && !(it.value().is_string() && it.value().get<std::string>().empty()) &&
+            !(it.value().is_array() && it.value().empty()))
+          rep.options.push_back({"--" + it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump()});
+  }
   return rep;
 }
 

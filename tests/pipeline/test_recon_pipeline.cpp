@@ -111,7 +111,9 @@ TEST(ReconPipeline, TheReportsCurvesAndCheckpointsLeaveTheTrainingAsItIs) {
   Scene s = small_scene("pipe-report");
   const std::string out = s.root + "/out";
   RecordingObserver a, b;
-  const ReconResult with = run_recon(s.data, quick_config(out), a);
+  ReconConfig config = quick_config(out);
+  config.options_json = R"({"iterations": 20, "init": null, "train-ids": []})";  // as the CLI writes them
+  const ReconResult with = run_recon(s.data, config, a);
   const ReconResult without = run_recon(s.data, quick_config(""), b);
   // The held-out renders only read the model: the same run with and without them.
   EXPECT_EQ(with.model.means, without.model.means);
@@ -137,6 +139,10 @@ TEST(ReconPipeline, TheReportsCurvesAndCheckpointsLeaveTheTrainingAsItIs) {
   EXPECT_EQ(images, 2u);  // one side-by-side per test view
   EXPECT_NE(html.find("href=\"test/side_by_side/view_005.png\""), std::string::npos);
   EXPECT_NE(html.find("<svg"), std::string::npos);
+  // The options table lists what was given or defaulted, not what the preset decides (null).
+  EXPECT_NE(html.find("<th>--iterations</th><td>20</td>"), std::string::npos);
+  EXPECT_EQ(html.find("<th>--init</th>"), std::string::npos);
+  EXPECT_EQ(html.find("<th>--train-ids</th>"), std::string::npos);
   for (const char* stage : {"initialize", "train", "language", "evaluate", "save"})
     EXPECT_NE(html.find(std::string("<td>") + stage + "</td>"), std::string::npos) << stage;
 }
