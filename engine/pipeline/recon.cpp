@@ -267,7 +267,12 @@ RunReport run_report(const Dataset& data, const ReconConfig& cfg, const ReconRes
 // Temporary files of a killed run ("<name>.tmp-<pid>", engine/core/atomic_file.h) in the
 // folders a run writes directly; called with the folder locked, so none is in use.
 void remove_stale_temporaries(const fs::path& out) {
-  for (const fs::path& dir : {out, out / "checkpoints"}) {
+  std::vector<fs::path> dirs = {out, out / "checkpoints", out / "test" / "renders", out / "test" / "gt",
+                                out / "test" / "side_by_side"};
+  std::error_code ec;
+  for (fs::directory_iterator it(out / "prior", ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory()) dirs.push_back(it->path());  // the prior's round_N/
+  for (const fs::path& dir : dirs) {
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
@@ -387,6 +392,9 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   if (!cfg.resume.empty()) {
     backend->load_checkpoint(cfg.resume);
     log_info("resumed from " + cfg.resume + " at iteration " + std::to_string(backend->iteration()));
+    if (cfg.prior.enabled())
+      log_warn("--prior: its pseudo targets and rounds are not in checkpoints; the resumed run refines anew and "
+               "differs from an uninterrupted one");
   }
   std::unique_ptr<prior::RefinementDriver> prior_driver;  // docs/prior.md
   if (cfg.prior.enabled())

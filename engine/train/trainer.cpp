@@ -438,20 +438,21 @@ StepStats Trainer::step() {
     if (std::vector<float>* g = gradient_group(grads[0], options_.test_poison_group); g && !g->empty())
       (*g)[g->size() / 2] = std::numeric_limits<float>::quiet_NaN();
   }
-  // Poison values are caught before they reach a parameter: one pass over the gradients
-  // (finite_check.h).
-  for (size_t f = 0; f < nf; ++f)
-    if (const char* group = non_finite_group(grads[f])) return roll_back(it, "non-finite gradient", group);
   for (size_t f = 0; f < nf; ++f) {
-    optimizer_.step(fields_[f].model, grads[f], fields_[f].adam, lr);
+    // Poison values: Adam reports a non-finite result (a NaN or infinite gradient makes the
+    // moments and the parameter non-finite too), at no extra pass over memory; the screen
+    // gradients feed only the densification statistics.
+    const char* group = optimizer_.step(fields_[f].model, grads[f], fields_[f].adam, lr);
+    if (!group && !all_finite(grads[f].means2d)) group = "means";
+    if (group) {
+      const char* in_grads = non_finite_group(grads[f]);  // which it was, for the message
+      return roll_back(it, in_grads ? "non-finite gradient" : "non-finite parameter", in_grads ? in_grads : group);
+    }
     if (sv.max_angular_scale > 0)
       clamp_angular_scales(fields_[f].model.means.data(), fields_[f].model.log_scales.data(), fields_[f].model.size(),
                            train_centers_, sv.max_angular_scale);
     if (sv.opacity_decay > 0 && it > schedule_.from) DensityController::decay_opacity(fields_[f].model, sv.opacity_decay);
   }
-  // Finite gradients can still overflow a parameter (a huge Adam step).
-  for (size_t f = 0; f < nf; ++f)
-    if (const char* group = non_finite_group(fields_[f].model)) return roll_back(it, "non-finite parameter", group);
 
   if (it < schedule_.until) {
     if (it > schedule_.from && it % schedule_.interval == 0) {

@@ -147,10 +147,14 @@ TEST(ReconReliability, AnOutputFolderInUseIsRefused) {
   // A stale temporary of a killed run is cleared by the next run.
   write_text_atomic(out + "/checkpoints/x", "x");
   fs::copy_file(out + "/checkpoints/x", out + "/checkpoints/last.bin.tmp-99999");
+  fs::copy_file(out + "/checkpoints/x", out + "/test/gt/view_001.png.tmp-99999");
+  fs::copy_file(out + "/checkpoints/x", out + "/notes.tmp-mine");  // not ours: kept
   ReconConfig c = config(out, false);
   c.resume = "auto";
   EXPECT_NO_THROW(run_recon(scene(), c, obs));
   EXPECT_FALSE(fs::exists(out + "/checkpoints/last.bin.tmp-99999"));
+  EXPECT_FALSE(fs::exists(out + "/test/gt/view_001.png.tmp-99999"));
+  EXPECT_TRUE(fs::exists(out + "/notes.tmp-mine"));
 }
 
 TEST(ReconReliability, PoisonRollsBackOnceOrFailsWithNoModelWritten) {
