@@ -546,7 +546,7 @@ StepStats Trainer::roll_back(long it, const std::string& what, const std::string
   if (rollbacks_ >= options_.max_rollbacks)
     throw_internal("training diverged: " + where + " again after " + std::to_string(rollbacks_) +
                    " rollbacks to iteration " + std::to_string(snapshot_.iteration) +
-                   ", each halving the learning rate; no model written");
+                   ", each halving the learning rate");
   ++rollbacks_;
   std::vector<float*> factors;
   if (group == "means" || group == "all") factors.push_back(&lr_factor_.means);
