@@ -273,8 +273,8 @@ void remove_stale_temporaries(const fs::path& out) {
   for (fs::directory_iterator it(out / "prior", ec), end; !ec && it != end; it.increment(ec))
     if (it->is_directory()) dirs.push_back(it->path());  // the prior's round_N/
   for (const fs::path& dir : dirs) {
-    std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code dir_ec;
+    for (fs::directory_iterator it(dir, dir_ec), end; !dir_ec && it != end; it.increment(dir_ec)) {
       const std::string name = it->path().filename().string();
       const size_t tmp = name.rfind(".tmp-");
       if (tmp == std::string::npos || tmp + 5 == name.size()) continue;
