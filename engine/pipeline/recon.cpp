@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -12,13 +13,16 @@
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
+#include "engine/core/output_lock.h"
 #include "engine/core/parallel.h"
+#include "engine/core/stop_signal.h"
 #include "engine/io/cameras_json.h"
 #include "engine/io/gaussian_ply.h"
 #include "engine/io/image_io.h"
 #include "engine/language/language_pipeline.h"
 #include "engine/pipeline/devices.h"
 #include "engine/pipeline/run_report.h"
+#include "engine/train/trainer.h"  // checkpoint fingerprints
 
 namespace sp {
 namespace fs = std::filesystem;
@@ -198,7 +202,9 @@ void check_config(const ReconConfig& c) {
     for (int k = 0; k < 3; ++k)
       if (!((*c.background)[k] >= 0.0f && (*c.background)[k] <= 1.0f))
         throw_bad_input("--background", "values must lie in [0, 1]");
-  if (!c.resume.empty() && !fs::is_regular_file(c.resume)) throw_bad_input(c.resume, "no such checkpoint file");
+  if (c.resume == "auto" && c.output.empty()) throw_bad_input("--resume auto", "needs an output folder");
+  if (!c.resume.empty() && c.resume != "auto" && !fs::is_regular_file(c.resume))
+    throw_bad_input(c.resume, "no such checkpoint file");
   if (c.prior.enabled() && !fs::is_regular_file(c.prior.model))
     throw_bad_input(c.prior.model, "no such prior model file");
   if (!c.language.features.empty() && !fs::is_directory(c.language.features))
@@ -267,12 +273,50 @@ RunReport run_report(const Dataset& data, const ReconConfig& cfg, const ReconRes
   return rep;
 }
 
+// Temporary files of a killed run ("<name>.tmp-<pid>", engine/core/atomic_file.h) in the
+// folders a run writes directly; called with the folder locked, so none is in use.
+void remove_stale_temporaries(const fs::path& out) {
+  std::vector<fs::path> dirs = {out, out / "checkpoints", out / "test" / "renders", out / "test" / "gt",
+                                out / "test" / "side_by_side"};
+  std::error_code ec;
+  for (fs::directory_iterator it(out / "prior", ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory()) dirs.push_back(it->path());  // the prior's round_N/
+  for (const fs::path& dir : dirs) {
+    std::error_code dir_ec;
+    for (fs::directory_iterator it(dir, dir_ec), end; !dir_ec && it != end; it.increment(dir_ec)) {
+      const std::string name = it->path().filename().string();
+      const size_t tmp = name.rfind(".tmp-");
+      if (tmp == std::string::npos || tmp + 5 == name.size()) continue;
+      if (name.find_first_not_of("0123456789", tmp + 5) != std::string::npos) continue;
+      std::error_code ignored;
+      fs::remove(it->path(), ignored);
+    }
+  }
+}
+
+std::string signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
+}
+
 }  // namespace
 
-ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver& observer) {
+ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObserver& observer) {
   const auto t0 = Clock::now();
   ScopedLogSink sink([&](LogSeverity severity, const std::string& message) { observer.log(severity, message); });
-  check_config(cfg);
+  check_config(config);
+  ReconConfig cfg = config;  // with --resume auto resolved
+  // One run per output folder. An existing one is locked now (a second run fails before any
+  // work); a new one when it is created below.
+  OutputLock lock;
+  if (!cfg.output.empty() && fs::is_directory(cfg.output)) {
+    lock = OutputLock(cfg.output);
+    remove_stale_temporaries(cfg.output);
+  }
+  if (cfg.resume == "auto") {
+    const fs::path last = fs::path(cfg.output) / "checkpoints" / "last.bin";
+    cfg.resume = fs::is_regular_file(last) ? last.string() : "";
+    if (cfg.resume.empty()) log_info("resume auto: no " + last.string() + ", starting fresh");
+  }
   if (data.train_ids.empty()) throw_bad_input(data.root, "no train views to optimize on");
   // Transparent (RGBA) photos were composited on a colour: render the Gaussians over it.
   const glm::vec3 background =
@@ -303,8 +347,13 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   if (!cfg.densify) to.densify_until = 0;
   result.regularizers = apply_regularizers(cfg.regularizers, data.train_ids.size(), data.format == "blender", to);
   log_info("regularizers: " + result.regularizers);
+  if (cfg.adjust_training) cfg.adjust_training(to);
   // The GPU-resident trainer runs the plain recipe; a run needing anything it lacks stays on
   // the CPU (auto) or is refused (cuda).
+  // A checkpoint of another run is refused before any work (its header only).
+  if (!cfg.resume.empty())
+    check_fingerprint(cfg.resume, read_checkpoint_fingerprint(cfg.resume), checkpoint_fingerprint(data, to),
+                      config.resume == "auto" ? TargetChange::Refuse : TargetChange::Allow);
   std::string blocker = training_unsupported("cuda", to);
   if (blocker.empty() && !cfg.resume.empty()) blocker = "--resume (checkpoints)";
   if (blocker.empty() && cfg.prior.enabled()) blocker = "--prior";
@@ -322,7 +371,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   auto rasterizer = make_rasterizer(device);
   // Only now, with every option checked, does the output folder get its first file.
   if (writes) {
-    fs::create_directories(out);
+    if (!lock.held()) lock = OutputLock(cfg.output);  // creates the folder
     write_json(out / "split.json", split_json(data));
     if (!cfg.options_json.empty()) write_json(out / "config.json", cfg.options_json);
   }
@@ -353,6 +402,9 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   if (!cfg.resume.empty()) {
     backend->load_checkpoint(cfg.resume);
     log_info("resumed from " + cfg.resume + " at iteration " + std::to_string(backend->iteration()));
+    if (cfg.prior.enabled())
+      log_warn("--prior: its pseudo targets and rounds are not in checkpoints; the resumed run refines anew and "
+               "differs from an uninterrupted one");
   }
   std::unique_ptr<prior::RefinementDriver> prior_driver;  // docs/prior.md
   if (cfg.prior.enabled())
@@ -362,7 +414,19 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   stages.start(ReconStage::Train, device, to.iterations);
   const auto train_start = Clock::now();
   HistoryRecorder history(first, to.iterations, data, writes && cfg.test_views, result.initial_scores);
-  backend->run([&](const StepStats& s) {
+  const std::string last_checkpoint = (out / "checkpoints" / "last.bin").string();
+  const auto save_last = [&]() -> bool {
+    if (!writes) return false;
+    if (const std::string lacking = backend->checkpoints_unsupported(); !lacking.empty()) {
+      log_info("no checkpoint written: " + lacking + " (use --device cpu for them)");
+      return false;
+    }
+    fs::create_directories(out / "checkpoints");
+    backend->save_checkpoint(last_checkpoint);
+    return true;
+  };
+  const auto on_step = [&](const StepStats& s) {
+    if (s.rolled_back) return;  // the curves continue from where the run went back to
     history.record(s);
     if (history.heldout_due(s.iteration)) {
       RenderOptions ro = eval_ro;
@@ -373,24 +437,37 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
     std::snprintf(detail, sizeof detail, "loss %.4f PSNR %.2f | %zu Gaussians", s.loss_ema, s.psnr, s.gaussians);
     observer.progress(ReconStage::Train, s.iteration, detail);
     if (prior_driver) prior_driver->after_step(*backend);
-  });
+  };
+  // SIGINT / SIGTERM (engine/core/stop_signal.h) is looked at between iterations: the state
+  // goes to last.bin, from which --resume auto continues bit-exactly.
+  while (backend->iteration() < to.iterations) {
+    if (const int sig = stop_signal()) {
+      const bool saved = save_last();
+      throw Interrupted(sig, "interrupted by " + signal_name(sig) + " at iteration " +
+                                 std::to_string(backend->iteration()) + " of " + std::to_string(to.iterations) +
+                                 (saved ? ": checkpoint " + last_checkpoint + " (continue with --resume auto)"
+                                        : ": nothing saved"));
+    }
+    on_step(backend->step());
+  }
   result.train_seconds = seconds_since(train_start);
   result.iterations = backend->iteration();
   result.iterations_this_run = backend->iteration() - first;
   result.sh_degree = backend->active_sh_degree();
   result.device = backend->device();
-  if (writes) {
-    if (const std::string lacking = backend->checkpoints_unsupported(); lacking.empty()) {
-      fs::create_directories(out / "checkpoints");
-      backend->save_checkpoint((out / "checkpoints" / "last.bin").string());
-    } else {
-      log_info("no checkpoint written: " + lacking + " (use --device cpu for them)");
-    }
-  }
+  const bool saved_final = save_last();
+  // A stop asked for after training: the outputs are what --resume auto redoes.
+  const auto stop_point = [&](const char* stage) {
+    if (const int sig = stop_signal())
+      throw Interrupted(sig, "interrupted by " + signal_name(sig) + " before the " + stage + " stage, training done" +
+                                 (saved_final ? ": checkpoint " + last_checkpoint + " (--resume auto writes the outputs)"
+                                              : ""));
+  };
   result.model = backend->model();
   stages.finish(std::to_string(result.model.size()) + " Gaussians");
 
   // ---- language
+  stop_point("language");
   std::optional<LanguageField> language;
   if (cfg.language.features.empty()) {
     stages.skip(ReconStage::Language, "no language features given");
@@ -414,6 +491,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   }
 
   // ---- evaluate
+  stop_point("evaluate");
   std::vector<ReportView> report_views;
   nlohmann::ordered_json prior_json;
   if (prior_driver)
@@ -441,6 +519,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& cfg, ReconObserver
   result.wall_seconds = seconds_since(t0);
 
   // ---- save
+  stop_point("save");
   if (!writes) {
     stages.skip(ReconStage::Save, "no output folder given");
   } else {

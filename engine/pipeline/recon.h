@@ -16,6 +16,7 @@
 // Every stage reports to the observer when it starts and ends, and one that does not run
 // says why; the result lists them all (a stage is never skipped silently).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,8 +47,10 @@ struct ReconConfig {
   int sh_degree = 3;
   // Unset: black, or the colour a Blender dataset's transparent photos were composited on.
   std::optional<glm::vec3> background;
-  long checkpoint_interval = 0;  // 0 = only the final checkpoint
-  std::string resume;            // checkpoint to continue from
+  long checkpoint_interval = 0;  // 0 = only the final checkpoint (and one on SIGINT / SIGTERM)
+  // Checkpoint to continue from; "auto": OUTPUT/checkpoints/last.bin when it exists (the same
+  // run only: its fingerprint must match, iterations target included), else a fresh start.
+  std::string resume;
   size_t max_gaussians = 0;
   bool densify = true;
   bool test_views = true;        // render and score the test views
@@ -58,6 +61,9 @@ struct ReconConfig {
   // How the run was asked for, in the front door's own terms (the CLI's options as JSON,
   // tools/sparsplat/option_file.h): written as config.json beside split.json. "" = no file.
   std::string options_json;
+  // Tests and benchmarks: edits the training options once the preset is applied (e.g. the
+  // test_poison_* fields of TrainOptions); empty = none.
+  std::function<void(TrainOptions&)> adjust_training;
 };
 
 enum class ReconStage { Initialize, Train, Language, Evaluate, Save };
@@ -98,7 +104,9 @@ struct ReconResult {
 
 // Runs the whole reconstruction. Every option is checked and every image the run uses is
 // decoded before the output folder gets its first file, so bad input (BadInput, one line)
-// leaves nothing behind.
+// leaves nothing behind. The output folder is locked for the run (engine/core/output_lock.h;
+// BadInput when another run holds it). A stop request (engine/core/stop_signal.h) ends the
+// run between iterations with checkpoints/last.bin written and an Interrupted error.
 ReconResult run_recon(const Dataset& dataset, const ReconConfig& config, ReconObserver& observer);
 
 }  // namespace sp

@@ -28,7 +28,10 @@ class Adam {
  public:
   float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-15f;  // INRIA uses eps = 1e-15
   // One Adam step on every array with its gradient; `lr.means` is the current position rate.
-  void step(GaussianModel& model, const GaussianGradients& grads, AdamState& state, const LearningRates& lr) const;
+  // Returns the group ("means", "scales", "rotations", "opacities", "sh", "extras") of the
+  // first array left with a NaN or an infinity (a poison gradient or parameter), else null.
+  const char* step(GaussianModel& model, const GaussianGradients& grads, AdamState& state,
+                   const LearningRates& lr) const;
 };
 
 // INRIA's get_expon_lr_func without delay: log-linear from `initial` to `final` over

@@ -121,7 +121,19 @@ struct TrainOptions {
   glm::vec3 background{0.0f};
   bool random_background = false;  // a new random background colour every iteration
   long checkpoint_interval = 0;    // 0 = no periodic checkpoints
-  std::string checkpoint_dir;      // where checkpoints go (created if needed)
+  std::string checkpoint_dir;      // where checkpoints go (created if needed): ckpt_N.bin and last.bin
+  // Poison values (docs/training.md "NaN rollback"): a non-finite loss, gradient or parameter
+  // rolls the run back to an in-memory copy of its state taken every `rollback_interval`
+  // iterations, halves the offending group's learning rate, and fails after `max_rollbacks`
+  // rollbacks to the same copy.
+  long rollback_interval = 50;
+  int max_rollbacks = 5;
+  // For tests only: poison one gradient of field 0 (of `test_poison_group`: means, scales,
+  // rotations, opacities, sh) with NaN at this iteration, the first `test_poison_times`
+  // times the run gets there; 0 = never.
+  long test_poison_iteration = 0;
+  int test_poison_times = 1;
+  std::string test_poison_group = "opacities";
   SparseViewOptions sparse;
 };
 
@@ -140,6 +152,8 @@ struct StepStats {
   DensityController::Counts densified;  // non-zero on densification steps
   size_t co_pruned = 0, unpooled = 0;   // this step's co-pruning / unpooling (field 0)
   bool pseudo_target = false;           // this step trained on a pseudo target
+  // A poison value was found: the run went back to `iteration` (the last good copy).
+  bool rolled_back = false;
 };
 
 }  // namespace sp

@@ -1,10 +1,14 @@
 #include "engine/train/trainer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -15,6 +19,7 @@
 #include "engine/scene/initialization.h"
 #include "engine/scene/view_volume.h"
 #include "engine/train/binocular.h"
+#include "engine/train/finite_check.h"
 #include "engine/train/losses.h"
 #include "engine/train/pseudo_views.h"
 #include "engine/train/regularizers.h"
@@ -51,6 +56,7 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
     throw_bad_input("pseudo view resolution", "must be in (0, 1]");
   if (sv.co_prune_rounds < 1 || sv.unpool_rounds < 1) throw_bad_input("co-pruning/unpooling rounds", "must be >= 1");
   initial.validate("initial model");
+  fingerprint_ = checkpoint_fingerprint(dataset_, options_);  // the options as given (before the budget grows)
   if (sv.budget_growth > 0 && options_.densify.max_gaussians > 0)
     options_.densify.max_gaussians =
         std::max(options_.densify.max_gaussians, size_t(double(sv.budget_growth) * double(initial.size())));
@@ -165,6 +171,16 @@ int Trainer::next_view() {
 
 namespace {
 
+std::vector<float>* gradient_group(GaussianGradients& g, const std::string& group) {
+  if (group == "means") return &g.means;
+  if (group == "scales") return &g.log_scales;
+  if (group == "rotations") return &g.rotations;
+  if (group == "opacities") return &g.opacities;
+  if (group == "sh") return &g.sh;
+  if (group == "extras") return &g.extras;
+  return nullptr;
+}
+
 void add_into(std::vector<float>& acc, const std::vector<float>& g) {
   if (acc.size() != g.size()) throw_internal("gradient sizes differ");
   for (size_t i = 0; i < acc.size(); ++i) acc[i] += g[i];
@@ -267,9 +283,21 @@ size_t Trainer::prune_outside(Field& field) const {
 StepStats Trainer::step() {
   const long it = iteration_ + 1;  // INRIA counts iterations from 1
   const SparseViewOptions& sv = options_.sparse;
+  // The state a poison value rolls back to: the start, then every rollback_interval iterations.
+  if (options_.rollback_interval > 0 &&
+      (snapshot_.iteration < 0 || (iteration_ % options_.rollback_interval == 0 && snapshot_.iteration != iteration_)))
+    take_snapshot();
   LearningRates lr = options_.lr;
   lr.means = exponential_lr(options_.lr.means * extent_, options_.position_lr_final * extent_, it,
                             options_.iterations);
+  // x1 exactly until a rollback halves a group, so runs without poison are unchanged.
+  lr.means *= lr_factor_.means;
+  lr.sh_dc *= lr_factor_.sh_dc;
+  lr.sh_rest *= lr_factor_.sh_rest;
+  lr.opacities *= lr_factor_.opacities;
+  lr.log_scales *= lr_factor_.log_scales;
+  lr.rotations *= lr_factor_.rotations;
+  lr.extras *= lr_factor_.extras;
   if (options_.sh_increase_interval > 0 && it % options_.sh_increase_interval == 0)
     active_sh_degree_ = std::min(active_sh_degree_ + 1, fields_[0].model.sh_degree);
 
@@ -322,8 +350,7 @@ StepStats Trainer::step() {
     PhotometricLoss loss = target     ? masked_photometric_loss(out.color, gt, target->mask, options_.lambda_dssim)
                            : backdrop ? masked_photometric_loss(out.color, gt, inverted(*backdrop), options_.lambda_dssim)
                                       : photometric_loss(out.color, gt, options_.lambda_dssim);
-    if (!std::isfinite(loss.value))
-      throw_internal("loss became " + std::to_string(loss.value) + " at iteration " + std::to_string(it));
+    if (!std::isfinite(loss.value)) return roll_back(it, "non-finite loss (" + std::to_string(loss.value) + ")", "all");
     if (target) scale_image(loss.grad, pseudo_target_options_.loss_weight);
     OutputGradients og;
     og.color = &loss.grad;
@@ -405,9 +432,22 @@ StepStats Trainer::step() {
     }
   }
 
+  for (size_t f = 0; f < nf; ++f) add_gaussian_regularizers(fields_[f], grads[f]);
+  if (it == options_.test_poison_iteration && poisoned_ < options_.test_poison_times) {
+    ++poisoned_;
+    if (std::vector<float>* g = gradient_group(grads[0], options_.test_poison_group); g && !g->empty())
+      (*g)[g->size() / 2] = std::numeric_limits<float>::quiet_NaN();
+  }
   for (size_t f = 0; f < nf; ++f) {
-    add_gaussian_regularizers(fields_[f], grads[f]);
-    optimizer_.step(fields_[f].model, grads[f], fields_[f].adam, lr);
+    // Poison values: Adam reports a non-finite result (a NaN or infinite gradient makes the
+    // moments and the parameter non-finite too), at no extra pass over memory; the screen
+    // gradients feed only the densification statistics.
+    const char* group = optimizer_.step(fields_[f].model, grads[f], fields_[f].adam, lr);
+    if (!group && !all_finite(grads[f].means2d)) group = "means";
+    if (group) {
+      const char* in_grads = non_finite_group(grads[f]);  // which it was, for the message
+      return roll_back(it, in_grads ? "non-finite gradient" : "non-finite parameter", in_grads ? in_grads : group);
+    }
     if (sv.max_angular_scale > 0)
       clamp_angular_scales(fields_[f].model.means.data(), fields_[f].model.log_scales.data(), fields_[f].model.size(),
                            train_centers_, sv.max_angular_scale);
@@ -472,8 +512,67 @@ StepStats Trainer::step() {
     std::filesystem::create_directories(options_.checkpoint_dir);
     char name[64];
     std::snprintf(name, sizeof name, "ckpt_%06ld.bin", it);
-    save_checkpoint((std::filesystem::path(options_.checkpoint_dir) / name).string());
+    const std::filesystem::path dir(options_.checkpoint_dir), file = dir / name;
+    save_checkpoint(file.string());
+    // last.bin is what --resume auto continues from: a hard link to the new file renamed
+    // over it (atomic as every output; no second copy written).
+    const std::filesystem::path tmp = dir / ("last.bin.tmp-" + std::to_string(::getpid()));
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    std::filesystem::create_hard_link(file, tmp, ec);
+    if (!ec) std::filesystem::rename(tmp, dir / "last.bin", ec);
+    if (ec) {
+      std::filesystem::remove(tmp, ec);
+      save_checkpoint((dir / "last.bin").string());  // a file system without hard links
+    }
   }
+  return stats;
+}
+
+void Trainer::take_snapshot() {
+  snapshot_.fields = fields_;  // copy-assignment reuses the buffers of the previous snapshot
+  snapshot_.rng = rng_;
+  snapshot_.view_stack = view_stack_;
+  snapshot_.iteration = iteration_;
+  snapshot_.active_sh_degree = active_sh_degree_;
+  snapshot_.loss_ema = loss_ema_;
+  rollbacks_ = 0;
+}
+
+StepStats Trainer::roll_back(long it, const std::string& what, const std::string& group) {
+  const std::string where = what + (group == "all" ? std::string() : " of " + group) + " at iteration " +
+                            std::to_string(it);
+  if (snapshot_.iteration < 0) throw_internal("training diverged: " + where + " (rollbacks are off)");
+  if (rollbacks_ >= options_.max_rollbacks)
+    throw_internal("training diverged: " + where + " again after " + std::to_string(rollbacks_) +
+                   " rollbacks to iteration " + std::to_string(snapshot_.iteration) +
+                   ", each halving the learning rate");
+  ++rollbacks_;
+  std::vector<float*> factors;
+  if (group == "means" || group == "all") factors.push_back(&lr_factor_.means);
+  if (group == "sh" || group == "all") factors.insert(factors.end(), {&lr_factor_.sh_dc, &lr_factor_.sh_rest});
+  if (group == "opacities" || group == "all") factors.push_back(&lr_factor_.opacities);
+  if (group == "scales" || group == "all") factors.push_back(&lr_factor_.log_scales);
+  if (group == "rotations" || group == "all") factors.push_back(&lr_factor_.rotations);
+  if (group == "extras" || group == "all") factors.push_back(&lr_factor_.extras);
+  for (float* f : factors) *f *= 0.5f;
+  fields_ = snapshot_.fields;
+  rng_ = snapshot_.rng;
+  view_stack_ = snapshot_.view_stack;
+  iteration_ = snapshot_.iteration;
+  active_sh_degree_ = snapshot_.active_sh_degree;
+  loss_ema_ = snapshot_.loss_ema;
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "%s: rolled back to iteration %ld, learning rate of %s x%g (rollback %d of at most %d)",
+                where.c_str(), iteration_, group == "all" ? "every group" : group.c_str(),
+                double(factors.empty() ? 1.0f : *factors[0]), rollbacks_, options_.max_rollbacks);
+  log_warn(line);
+  StepStats stats;
+  stats.iteration = iteration_;
+  stats.loss_ema = loss_ema_;
+  stats.gaussians = fields_[0].model.size();
+  stats.rolled_back = true;
   return stats;
 }
 
@@ -567,8 +666,65 @@ void get_model(const Records& r, const std::string& prefix, GaussianModel& m, si
 }
 }  // namespace
 
+Fingerprint checkpoint_fingerprint(const Dataset& data, const TrainOptions& o) {
+  if (data.train_ids.empty()) return {};
+  std::string ids;
+  for (int id : data.train_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  const Camera& c = data.cameras[size_t(data.train_ids[0])];
+  const SparseViewOptions& sv = o.sparse;
+  const auto num = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.9g", v);
+    return std::string(b);
+  };
+  return {
+      {"train_ids", ids},
+      {"image_size", std::to_string(c.width) + "x" + std::to_string(c.height)},
+      {"iterations", std::to_string(o.iterations)},
+      {"seed", std::to_string(o.seed)},
+      {"sh_degree", std::to_string(o.sh_degree)},
+      // The schedule as given (-1 = scaled to the run), so extending a run is not refused here.
+      {"densify", std::to_string(o.densify_from) + ".." + std::to_string(o.densify_until) + "/" +
+                      std::to_string(o.densify_interval) + " reset " + std::to_string(o.opacity_reset_interval) +
+                      " threshold " +
+                      num(o.densify.grad_threshold) + " budget " + std::to_string(o.densify.max_gaussians)},
+      {"background", o.random_background ? std::string("random")
+                                                : num(o.background.x) + "," + num(o.background.y) + "," +
+                                                      num(o.background.z)},
+      {"regularizers", std::string("co-training ") + (sv.co_training ? "on" : "off") + " pseudo " +
+                           std::to_string(sv.pseudo_views) + " binocular " + num(sv.binocular) + " opacity decay " +
+                           num(sv.opacity_decay) + " backdrop " + num(sv.backdrop_alpha) + " min views " +
+                           std::to_string(sv.min_views_seen) + " unpooling " + (sv.unpooling ? "on" : "off") +
+                           " depth " + num(sv.depth_smoothness) + "/" + num(sv.depth_prior)},
+  };
+}
+
+void check_fingerprint(const std::string& path, const Fingerprint& stored, const Fingerprint& current,
+                       TargetChange target) {
+  for (const auto& [key, value] : current) {
+    const auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it == stored.end() || it->second == value) continue;  // older checkpoints have no fingerprint
+    if (key == "iterations") {
+      if (target == TargetChange::Allow) continue;
+      if (target == TargetChange::Warn) {
+        log_warn(path + ": made for a run of " + it->second + " iterations, continuing toward " + value +
+                 " (the schedules change: not what an uninterrupted " + value + "-iteration run gives)");
+        continue;
+      }
+      throw_bad_input(path, "checkpoint of a " + it->second + "-iteration run, this one asks for " + value +
+                                " (--resume auto continues only the same run; --resume PATH extends one)");
+    }
+    throw_bad_input(path, "checkpoint of another run: its " + key + " is '" + it->second + "', this run's is '" +
+                              value + "' (resuming needs the same dataset and options)");
+  }
+}
+
 void Trainer::save_checkpoint(const std::string& path) const {
   const Field& f0 = fields_[0];
+  // A checkpoint with poison in it would only carry the failure into the next run.
+  for (size_t f = 0; f < fields_.size(); ++f)
+    if (const char* group = non_finite_group(fields_[f].model))
+      throw_internal("save_checkpoint(" + path + "): " + group + " of field " + std::to_string(f) + " not finite");
   std::ostringstream meta;
   meta << "iteration=" << iteration_ << "\nactive_sh_degree=" << active_sh_degree_ << "\nsh_degree=" << f0.model.sh_degree
        << "\nextra_channels=" << f0.model.extra_channels << "\ngaussians=" << f0.model.size()
@@ -576,6 +732,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
   uint32_t ema_bits;
   std::memcpy(&ema_bits, &loss_ema_, 4);
   meta << ema_bits << "\nviews=" << dataset_.size() << "\nfields=" << fields_.size() << "\n";
+  for (const auto& [key, value] : fingerprint_) meta << "fp." << key << "=" << value << "\n";
   if (fields_.size() > 1)
     meta << "field1.gaussians=" << fields_[1].model.size() << "\nfield1.adam_step=" << fields_[1].adam.step << "\n";
   std::ostringstream rng_state;
@@ -587,6 +744,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
     put_record(out, "meta", meta_s.data(), meta_s.size());
     put_record(out, "rng", rng_s.data(), rng_s.size());
     put_record(out, "view_stack", stack.data(), stack.size() * sizeof(int));
+    put_record(out, "lr_factor", &lr_factor_, sizeof lr_factor_);
     // Field 0 keeps the single-field record names; a co-trained partner adds "field1.*".
     for (size_t f = 0; f < fields_.size(); ++f) {
       const Field& field = fields_[f];
@@ -617,6 +775,11 @@ void Trainer::load_checkpoint(const std::string& path) {
   if (size_t(nfields) != fields_.size())
     throw_bad_input(path, "checkpoint holds " + std::to_string(nfields) + " field(s), this run trains " +
                               std::to_string(fields_.size()) + " (co-training on/off must match)");
+  // The same dataset and options, or the continuation is not the run it claims to be.
+  Fingerprint stored;
+  for (const auto& [key, value] : r.meta)
+    if (key.rfind("fp.", 0) == 0) stored.emplace_back(key.substr(3), value);
+  check_fingerprint(path, stored, fingerprint_, TargetChange::Warn);
   const long degree = meta_long(r, "sh_degree", path);
   const long extras = meta_long(r, "extra_channels", path);
   if (degree < 0 || degree > 3 || extras < 0 || extras > 4096) throw_bad_input(path, "checkpoint header out of range");
@@ -659,6 +822,11 @@ void Trainer::load_checkpoint(const std::string& path) {
   rng_in >> rng.engine();
   if (!rng_in) throw_bad_input(path, "checkpoint RNG state is unreadable");
 
+  LearningRates factors{1, 1, 1, 1, 1, 1, 1};
+  if (const auto it = r.bytes.find("lr_factor"); it != r.bytes.end()) {
+    if (it->second.size() != sizeof factors) throw_bad_input(path, "checkpoint learning-rate factors have the wrong size");
+    std::memcpy(&factors, it->second.data(), sizeof factors);
+  }
   const uint32_t ema_bits = uint32_t(meta_long(r, "loss_ema_bits", path));
   fields[0].rng = fields_[0].rng;  // unused for field 0 (it splits with rng_)
   fields_ = std::move(fields);
@@ -667,6 +835,33 @@ void Trainer::load_checkpoint(const std::string& path) {
   iteration_ = meta_long(r, "iteration", path);
   active_sh_degree_ = int(std::clamp(meta_long(r, "active_sh_degree", path), 0L, degree));
   std::memcpy(&loss_ema_, &ema_bits, 4);
+  lr_factor_ = factors;
+  snapshot_.iteration = -1;  // the next step copies the loaded state
+  rollbacks_ = 0;
+}
+
+Fingerprint read_checkpoint_fingerprint(const std::string& path) {
+  // The meta record comes first: read only the header, not the arrays.
+  std::ifstream in(path, std::ios::binary);
+  char magic[8] = {};
+  uint32_t n = 0;
+  uint64_t bytes = 0;
+  if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) throw_bad_input(path, "not a sparsplat checkpoint (bad magic)");
+  std::string name;
+  if (in.read(reinterpret_cast<char*>(&n), 4) && n < 64) {
+    name.resize(n);
+    in.read(name.data(), n);
+    in.read(reinterpret_cast<char*>(&bytes), 8);
+  }
+  if (!in || name != "meta" || bytes > (1u << 20)) throw_bad_input(path, "checkpoint header is unreadable");
+  std::string meta(size_t(bytes), '\0');
+  if (!in.read(meta.data(), std::streamsize(bytes))) throw_bad_input(path, "checkpoint header is truncated");
+  Fingerprint fp;
+  std::istringstream lines(meta);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("fp.", 0) == 0 && line.find('=') != std::string::npos)
+      fp.emplace_back(line.substr(3, line.find('=') - 3), line.substr(line.find('=') + 1));
+  return fp;
 }
 
 }  // namespace sp

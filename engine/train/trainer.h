@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/rng.h"
@@ -22,6 +23,20 @@
 #include "engine/train/training_backend.h"
 
 namespace sp {
+
+// What a checkpoint must agree on with the run continuing it (key, value): train views,
+// image size, iterations target, seed and the options that change the optimization.
+using Fingerprint = std::vector<std::pair<std::string, std::string>>;
+Fingerprint checkpoint_fingerprint(const Dataset& dataset, const TrainOptions& options);
+// The fingerprint a checkpoint file was written with (empty for an older checkpoint); reads
+// only the file's header. BadInput if it is not a checkpoint.
+Fingerprint read_checkpoint_fingerprint(const std::string& path);
+// BadInput "PATH: checkpoint of another run: its KEY is ..." when `stored` names another
+// dataset or options than `current`. A different iterations target is refused, warned
+// about (extending a run) or allowed.
+enum class TargetChange { Refuse, Warn, Allow };
+void check_fingerprint(const std::string& path, const Fingerprint& stored, const Fingerprint& current,
+                       TargetChange target);
 
 class Trainer final : public TrainingBackend {
  public:
@@ -51,9 +66,16 @@ class Trainer final : public TrainingBackend {
   const std::vector<Camera>& pseudo_cameras() const { return pseudo_cameras_; }
 
   // Everything needed to continue bit-exactly: model (both fields when co-training), Adam
-  // moments, densification statistics, RNGs and view order. Written atomically.
+  // moments and steps, densification statistics, RNGs, view order, active SH degree, the
+  // learning-rate factors of NaN rollbacks, and a fingerprint of the dataset and options
+  // (fingerprint()). Written atomically; a model with non-finite values is refused.
+  // Loading refuses (BadInput) a checkpoint whose fingerprint differs, except for the
+  // iterations target, which only warns (extending a run).
   void save_checkpoint(const std::string& path) const override;
   void load_checkpoint(const std::string& path) override;
+  const Fingerprint& fingerprint() const { return fingerprint_; }
+  // The learning-rate factor of each group after NaN rollbacks (1 = untouched).
+  const LearningRates& learning_rate_factors() const { return lr_factor_; }
 
  private:
   // One Gaussian field with its optimizer state; field 0 is the model; with co-training
@@ -64,6 +86,19 @@ class Trainer final : public TrainingBackend {
     DensityController density;
     Rng rng;
   };
+  // The state a NaN rollback returns to (everything a checkpoint holds).
+  struct Snapshot {
+    std::vector<Field> fields;
+    Rng rng;
+    std::vector<int> view_stack;
+    long iteration = -1;
+    int active_sh_degree = 0;
+    float loss_ema = 0;
+  };
+  void take_snapshot();
+  // Restores the snapshot after `what` (e.g. "non-finite gradient") of `group` at iteration
+  // `it`, halves that group's learning rate and logs one line; throws after max_rollbacks.
+  StepStats roll_back(long it, const std::string& what, const std::string& group);
   int next_view();
   // Drops the Gaussians of `field` fewer than sparse.min_views_seen train cameras see, and
   // with sparse.start_box_margin those outside the start's box.
@@ -91,6 +126,12 @@ class Trainer final : public TrainingBackend {
   float baseline_ = 0;                    // mean distance of a train camera to its nearest other one
   glm::vec3 box_lo_{0.0f}, box_hi_{0.0f};  // sparse.start_box_margin: the start's widened box
   float loss_ema_ = 0.0f;
+  LearningRates lr_factor_{1, 1, 1, 1, 1, 1, 1};  // halved per group by NaN rollbacks
+  Snapshot snapshot_;
+  int rollbacks_ = 0;        // to the current snapshot
+  int poisoned_ = 0;         // test_poison_iteration injections so far
+  Fingerprint fingerprint_;
 };
+
 
 }  // namespace sp

@@ -7,6 +7,7 @@
 #include "engine/core/error.h"
 #include "engine/core/log.h"
 #include "engine/core/progress.h"
+#include "engine/core/stop_signal.h"
 #include "engine/pipeline/recon.h"
 #include "tools/sparsplat/common.h"
 
@@ -52,7 +53,7 @@ void print_outputs(const std::string& dir) {
       {"config.json", "every option of this run: sparsplat recon --config it repeats the run"},
       {"report.html", "the run at a glance: scores, curves, test images (any browser, offline)"},
       {"test/side_by_side", "ground truth | render | error x4 per test view"},
-      {"checkpoints/last.bin", "for --resume"}};
+      {"checkpoints/last.bin", "for --resume (auto: the same command continues a stopped run)"}};
   std::printf("outputs in %s:\n", dir.c_str());
   for (const auto& [name, what] : items)
     if (fs::exists(out / name)) std::printf("  %-22s %s\n", name, what);
@@ -67,6 +68,8 @@ int run_recon(const ReconArgs& args) {
   if (!args.background.empty()) config.background = parse_background(args.background, "--background");
   if (config.output.empty()) throw_bad_input("--output", "is empty");
   const Dataset data = load_dataset(args.data);
+  // Ctrl-C / kill: the pipeline checkpoints and ends with Interrupted (main.cpp: exit 128 + signal).
+  install_stop_signal_handlers();
   ProgressObserver observer;
   const ReconResult r = run_recon(data, config, observer);
 

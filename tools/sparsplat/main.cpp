@@ -74,9 +74,12 @@ int main(int argc, char** argv) {
   r->add_flag("--random-background", random_background,
               "Random background colour every iteration (default: the sparse-view preset's)");
   r->add_flag("--no-random-background", no_random_background, "The fixed background every iteration");
-  r->add_option("--checkpoint-every", recon.config.checkpoint_interval, "Write a checkpoint every N iterations (0 = only at the end)")
+  r->add_option("--checkpoint-every,--checkpoint-interval", recon.config.checkpoint_interval,
+                "Write a checkpoint every N iterations (0 = only at the end, and on SIGINT/SIGTERM)")
       ->check(CLI::Range(0L, 10000000L));
-  r->add_option("--resume", recon.config.resume, "Continue from a checkpoint file");
+  r->add_option("--resume", recon.config.resume,
+                "Continue from a checkpoint file, or auto: from OUTPUT/checkpoints/last.bin when it exists (the same "
+                "run, stopped or killed), else start fresh");
   r->add_option("--max-gaussians", recon.config.max_gaussians, "Stop densifying beyond this many Gaussians (0 = no cap)");
   r->add_flag("--no-densify", no_densify, "Keep the initial Gaussians: no clone/split/prune, no opacity reset");
   r->add_option("--language", recon.config.language.features, "LangSplat language_features/ folder: train a language field on the result (docs/language.md)");
@@ -465,6 +468,9 @@ int main(int argc, char** argv) {
       exp.spz_version_given = spz_version->count() > 0;
       return sp::cli::run_export(exp);
     }
+  } catch (const sp::Interrupted& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 128 + e.signal();
   } catch (const sp::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return e.kind() == sp::ErrorKind::BadInput ? 2 : 1;

@@ -1,0 +1,293 @@
+// Crash-consistent training (docs/training.md "Checkpoints and resume", "NaN rollback"): a
+// run stopped at any iteration and resumed from its checkpoint ends bit-identical to an
+// uninterrupted one, with the sparse-view preset (co-training, binocular, pseudo views,
+// opacity decay) on and off; checkpoints of another run are refused; a poison value rolls
+// the run back with a lower learning rate, and repeated poison fails clearly.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "engine/core/error.h"
+#include "engine/core/log.h"
+#include "engine/io/gaussian_ply.h"
+#include "engine/scene/initialization.h"
+#include "engine/train/finite_check.h"
+#include "engine/train/presets.h"
+#include "engine/train/trainer.h"
+#include "support/synthetic_scene.h"
+#include "support/test_support.h"
+
+namespace sp {
+namespace {
+
+// 8 views on a ring, 4 of them train views: the sparse-view preset applies (<= 9 views).
+Dataset load_scene(std::vector<int> train_ids) {
+  static const std::string dir = [] {
+    const std::string d = test::temp_dir("reliability-scene");
+    test::SyntheticSceneOptions o;
+    o.views = 8;
+    o.width = 48;
+    o.height = 36;
+    o.gaussians = 120;
+    test::write_synthetic_colmap_scene(d, o);
+    return d;
+  }();
+  DatasetOptions d;
+  d.train_ids = std::move(train_ids);
+  d.test_ids = {1, 5};
+  return Dataset::load(dir, d);
+}
+const Dataset& scene() {
+  static const Dataset d = load_scene({0, 2, 4, 6});
+  return d;
+}
+
+GaussianModel initial_model(const Dataset& data) {
+  InitOptions init;
+  init.sh_degree = 1;
+  init.random_points = 400;
+  init.seed = 11;
+  return gaussians_from_points(random_points_in_view_volume(data, init), init);
+}
+
+// 40 iterations with densification rounds at 6, 12 and 18 (co-pruning at 12), pseudo views
+// from 8, the binocular term from 20, opacity decay throughout (preset on).
+TrainOptions options(bool preset) {
+  TrainOptions o;
+  o.iterations = 40;
+  o.sh_degree = 1;
+  o.sh_increase_interval = 15;
+  o.seed = 5;
+  o.densify_interval = 6;
+  RegularizerConfig r;
+  r.preset = preset ? "auto" : "off";
+  apply_regularizers(r, 4, false, o);
+  o.sparse.co_prune_rounds = 2;
+  return o;
+}
+
+void expect_same(const GaussianModel& a, const GaussianModel& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  EXPECT_EQ(a.means, b.means) << what;
+  EXPECT_EQ(a.log_scales, b.log_scales) << what;
+  EXPECT_EQ(a.rotations, b.rotations) << what;
+  EXPECT_EQ(a.opacities, b.opacities) << what;
+  EXPECT_EQ(a.sh, b.sh) << what;
+}
+
+void resume_is_bit_identical(bool preset) {
+  const Dataset& data = scene();
+  const TrainOptions o = options(preset);
+  auto rasterizer = make_cpu_rasterizer();
+  Trainer straight(data, initial_model(data), o, *rasterizer);
+  size_t densified = 0;
+  straight.run([&](const StepStats& s) { densified += s.densified.cloned + s.densified.split + s.densified.pruned; });
+  ASSERT_EQ(straight.second_model() != nullptr, preset);
+  EXPECT_GT(densified, 0u);
+  const std::string dir = test::temp_dir(preset ? "resume-preset" : "resume-plain");
+  // Before the first round, on a round (6, 12: co-pruning), right after one, after the
+  // binocular term starts, and at the very end.
+  for (long stop : {3L, 6L, 7L, 12L, 13L, 27L, 40L}) {
+    Trainer first(data, initial_model(data), o, *rasterizer);
+    while (first.iteration() < stop) first.step();
+    const std::string ckpt = dir + "/stop_" + std::to_string(stop) + ".bin";
+    first.save_checkpoint(ckpt);
+    Trainer resumed(data, initial_model(data), o, *rasterizer);
+    resumed.load_checkpoint(ckpt);
+    ASSERT_EQ(resumed.iteration(), stop);
+    resumed.run();
+    const std::string what = "stopped at " + std::to_string(stop);
+    expect_same(straight.model(), resumed.model(), what);
+    if (preset) expect_same(*straight.second_model(), *resumed.second_model(), what + ", second field");
+    EXPECT_EQ(straight.active_sh_degree(), resumed.active_sh_degree()) << what;
+  }
+}
+
+TEST(Reliability, ResumeIsBitIdenticalWithTheSparseViewPreset) { resume_is_bit_identical(true); }
+TEST(Reliability, ResumeIsBitIdenticalWithoutPreset) { resume_is_bit_identical(false); }
+
+TEST(Reliability, CheckpointsOfAnotherRunAreRefused) {
+  const Dataset& data = scene();
+  auto rasterizer = make_cpu_rasterizer();
+  const TrainOptions o = options(true);
+  Trainer t(data, initial_model(data), o, *rasterizer);
+  t.step();
+  const std::string ckpt = test::temp_dir("ckpt-fingerprint") + "/a.bin";
+  t.save_checkpoint(ckpt);
+
+  TrainOptions seed = o;
+  seed.seed = 6;
+  Trainer other_seed(data, initial_model(data), seed, *rasterizer);
+  test::expect_bad_input([&] { other_seed.load_checkpoint(ckpt); }, "its seed is '5', this run's is '6'");
+
+  const Dataset other_views = load_scene({0, 3, 4, 6});
+  Trainer other_data(other_views, initial_model(other_views), o, *rasterizer);
+  test::expect_bad_input([&] { other_data.load_checkpoint(ckpt); }, "train_ids");
+
+  TrainOptions regs = o;
+  regs.sparse.binocular = 0;
+  Trainer other_regs(data, initial_model(data), regs, *rasterizer);
+  test::expect_bad_input([&] { other_regs.load_checkpoint(ckpt); }, "regularizers");
+
+  // A longer run may continue it (extending a run), with a warning; --resume auto refuses.
+  TrainOptions longer = o;
+  longer.iterations = 80;
+  Trainer extended(data, initial_model(data), longer, *rasterizer);
+  EXPECT_NO_THROW(extended.load_checkpoint(ckpt));
+  EXPECT_EQ(extended.iteration(), 1);
+  test::expect_bad_input(
+      [&] {
+        check_fingerprint(ckpt, read_checkpoint_fingerprint(ckpt), checkpoint_fingerprint(data, longer),
+                          TargetChange::Refuse);
+      },
+      "checkpoint of a 40-iteration run, this one asks for 80");
+  EXPECT_EQ(read_checkpoint_fingerprint(ckpt), t.fingerprint());
+}
+
+struct LogCapture {
+  std::vector<std::string> lines;
+  ScopedLogSink sink{[this](LogSeverity, const std::string& m) { lines.push_back(m); }};
+  size_t count(const std::string& needle) const {
+    size_t n = 0;
+    for (const std::string& l : lines) n += l.find(needle) != std::string::npos;
+    return n;
+  }
+};
+
+TEST(Reliability, OnePoisonedGradientRollsBackAndTheRunFinishes) {
+  const Dataset& data = scene();
+  auto rasterizer = make_cpu_rasterizer();
+  for (const char* group : {"opacities", "means"}) {
+    TrainOptions o = options(true);
+    o.rollback_interval = 10;
+    o.test_poison_iteration = 23;
+    o.test_poison_group = group;
+    LogCapture log;
+    Trainer t(data, initial_model(data), o, *rasterizer);
+    std::vector<long> back_to;
+    t.run([&](const StepStats& s) {
+      if (s.rolled_back) back_to.push_back(s.iteration);
+    });
+    EXPECT_EQ(back_to, std::vector<long>{20}) << group;  // the copy taken at iteration 20
+    EXPECT_EQ(t.iteration(), 40);
+    EXPECT_NO_THROW(t.model().validate("field 0"));
+    EXPECT_NO_THROW(t.second_model()->validate("field 1"));
+    const LearningRates& f = t.learning_rate_factors();
+    EXPECT_EQ(std::string(group) == "opacities" ? f.opacities : f.means, 0.5f) << group;
+    EXPECT_EQ(std::string(group) == "opacities" ? f.means : f.opacities, 1.0f) << group;
+    EXPECT_EQ(log.count("rolled back to iteration 20"), 1u) << group;
+    EXPECT_EQ(log.count(std::string("non-finite gradient of ") + group + " at iteration 23"), 1u) << group;
+    // The factor travels with checkpoints: a resumed run trains as this one would.
+    const std::string ckpt = test::temp_dir("ckpt-rollback") + "/c.bin";
+    t.save_checkpoint(ckpt);
+    Trainer resumed(data, initial_model(data), o, *rasterizer);
+    resumed.load_checkpoint(ckpt);
+    EXPECT_EQ(resumed.learning_rate_factors().opacities, f.opacities);
+    EXPECT_EQ(resumed.learning_rate_factors().means, f.means);
+  }
+}
+
+TEST(Reliability, RepeatedPoisonFailsClearlyAfterFiveRollbacks) {
+  const Dataset& data = scene();
+  auto rasterizer = make_cpu_rasterizer();
+  TrainOptions o = options(false);
+  o.rollback_interval = 10;
+  o.test_poison_iteration = 15;
+  o.test_poison_times = 1000;
+  LogCapture log;
+  Trainer t(data, initial_model(data), o, *rasterizer);
+  int rollbacks = 0;
+  try {
+    t.run([&](const StepStats& s) { rollbacks += s.rolled_back; });
+    ADD_FAILURE() << "repeated poison was not reported";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Internal);
+    EXPECT_NE(std::string(e.what()).find("training diverged: non-finite gradient of opacities at iteration 15 again "
+                                         "after 5 rollbacks to iteration 10"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(rollbacks, 5);
+  EXPECT_EQ(log.count("rolled back to iteration 10"), 5u);
+  EXPECT_FLOAT_EQ(t.learning_rate_factors().opacities, 1.0f / 32);
+  // Five poisons are survived (the limit is on rollbacks to the same copy).
+  o.test_poison_times = 5;
+  Trainer survives(data, initial_model(data), o, *rasterizer);
+  EXPECT_NO_THROW(survives.run());
+  EXPECT_EQ(survives.iteration(), 40);
+}
+
+TEST(Reliability, PoisonNeverReachesAFile) {
+  const Dataset& data = scene();
+  auto rasterizer = make_cpu_rasterizer();
+  Trainer t(data, initial_model(data), options(false), *rasterizer);
+  t.step();
+  GaussianModel bad = t.model();
+  bad.opacities[3] = std::numeric_limits<float>::infinity();
+  const std::string dir = test::temp_dir("poison-file");
+  try {
+    write_gaussian_ply(dir + "/bad.ply", bad);
+    ADD_FAILURE() << "a PLY with an infinity was written";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Internal) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad.ply"));
+  EXPECT_EQ(non_finite_group(bad), std::string("opacities"));
+  EXPECT_EQ(non_finite_group(t.model()), nullptr);
+}
+
+// The check's cost against an iteration. It is fused into Adam's loop (no pass of its own);
+// a separate pass over a field's parameters, timed here, bounds what it adds. Printed for
+// bench/RESULTS.md.
+TEST(Reliability, TheNanCheckCostsUnderTwoPercentOfAnIteration) {
+  const Dataset& data = scene();
+  auto rasterizer = make_cpu_rasterizer();
+  TrainOptions o = options(true);
+  o.iterations = 30;
+  Trainer t(data, initial_model(data), o, *rasterizer);
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  t.run();
+  const double step_s = std::chrono::duration<double>(Clock::now() - t0).count() / double(o.iterations);
+  // Models of the trained size and of 100k Gaussians (SH degree 3), checked as the trainer does.
+  const size_t n = t.model().size();
+  double per_gaussian_ns = 0, check_s = 0;
+  for (size_t count : {n, size_t(100000)}) {
+    GaussianModel m;
+    m.sh_degree = count == n ? t.model().sh_degree : 3;
+    m.resize(count);
+    const int reps = count == n ? 2000 : 20;
+    const auto c0 = Clock::now();
+    size_t found = 0;
+    for (int r = 0; r < reps; ++r) found += non_finite_group(m) != nullptr;
+    const double s = std::chrono::duration<double>(Clock::now() - c0).count() / reps;
+    EXPECT_EQ(found, 0u);
+    if (count == n) check_s = s;
+    else per_gaussian_ns = s / double(count) * 1e9;
+  }
+  // The rollback copy of 100k Gaussians (parameters and both moments), every 50 iterations.
+  GaussianModel big;
+  big.sh_degree = 3;
+  big.resize(100000);
+  std::vector<GaussianModel> state(3, big), copy;
+  const auto s0 = Clock::now();
+  for (int r = 0; r < 10; ++r) {
+    copy = state;
+    big.opacities[0] += copy[2].opacities[1];  // keeps the copy from being optimized away
+  }
+  const double copy_ms = std::chrono::duration<double>(Clock::now() - s0).count() / 10 * 1e3;
+  std::printf("rollback copy: %.1f ms per field of 100k Gaussians (SH 3), %.3f ms per iteration at one per 50\n",
+              copy_ms, copy_ms / 50);
+  const double fields = t.second_model() ? 2 : 1;
+  const double fraction = fields * check_s / step_s;
+  std::printf("NaN check (bound: a separate pass per field): %.2f us per pass over %zu Gaussians (%.2f ns per Gaussian at SH 3), %.1f ms per iteration: "
+              "%.3f%% of an iteration\n",
+              check_s * 1e6, n, per_gaussian_ns, step_s * 1e3, 100 * fraction);
+  EXPECT_LT(fraction, 0.02);
+}
+
+}  // namespace
+}  // namespace sp
