@@ -5,24 +5,10 @@
 
 namespace sp {
 
+// The image rests in GENERAL (what the composite pass's descriptor names) and is in
+// TRANSFER_DST_OPTIMAL only for the copy (image_barrier, vulkan_device_vk.h).
 namespace {
 constexpr VkFormat kFormat = VK_FORMAT_R8G8B8A8_UNORM;  // what CpuFrameRenderer writes
-
-// The image rests in GENERAL (what the composite pass's descriptor names) and is in
-// TRANSFER_DST_OPTIMAL only for the copy.
-void image_barrier(VkCommandBuffer cmd, VkImage image, VkPipelineStageFlags src_stage, VkAccessFlags src_access,
-                   VkImageLayout old_layout, VkPipelineStageFlags dst_stage, VkAccessFlags dst_access,
-                   VkImageLayout new_layout) {
-  VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-  b.srcAccessMask = src_access;
-  b.dstAccessMask = dst_access;
-  b.oldLayout = old_layout;
-  b.newLayout = new_layout;
-  b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-  b.image = image;
-  b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  vkCmdPipelineBarrier(cmd, src_stage, dst_stage, 0, 0, nullptr, 0, nullptr, 1, &b);
-}
 }  // namespace
 
 void CpuFrameTexture::resize(int width, int height) {

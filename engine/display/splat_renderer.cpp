@@ -33,17 +33,9 @@ std::vector<float> read_rgba(const GpuBuffer& readback, size_t pixels, bool half
 
 // Records the copy of `target` (in GENERAL, the render pass's final layout) into `readback`.
 void record_readback(VkCommandBuffer cmd, const SplatTarget& target, const GpuBuffer& readback) {
-  VkImageMemoryBarrier to_copy{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-  to_copy.srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
-  to_copy.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
-  to_copy.oldLayout = VK_IMAGE_LAYOUT_GENERAL;
-  to_copy.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
-  to_copy.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-  to_copy.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-  to_copy.image = target.image;
-  to_copy.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr,
-                       0, nullptr, 1, &to_copy);
+  image_barrier(cmd, target.image, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+                VK_IMAGE_LAYOUT_GENERAL, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT,
+                VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
   VkBufferImageCopy region{};
   region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
   region.imageExtent = {uint32_t(target.width), uint32_t(target.height), 1};

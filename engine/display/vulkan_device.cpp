@@ -527,4 +527,18 @@ void buffer_barrier(VkCommandBuffer cmd, VkPipelineStageFlags src_stage, VkAcces
   vkCmdPipelineBarrier(cmd, src_stage, dst_stage, 0, 1, &b, 0, nullptr, 0, nullptr);
 }
 
+void image_barrier(VkCommandBuffer cmd, VkImage image, VkPipelineStageFlags src_stage, VkAccessFlags src_access,
+                   VkImageLayout old_layout, VkPipelineStageFlags dst_stage, VkAccessFlags dst_access,
+                   VkImageLayout new_layout) {
+  VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+  b.srcAccessMask = src_access;
+  b.dstAccessMask = dst_access;
+  b.oldLayout = old_layout;
+  b.newLayout = new_layout;
+  b.srcQueueFamilyIndex = b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+  b.image = image;
+  b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  vkCmdPipelineBarrier(cmd, src_stage, dst_stage, 0, 0, nullptr, 0, nullptr, 1, &b);
+}
+
 }  // namespace sp

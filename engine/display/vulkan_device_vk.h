@@ -118,5 +118,9 @@ void write_storage_buffers(VkDevice device, VkDescriptorSet set, const std::vect
 // Memory barrier between passes (full buffers; enough for this pipeline's few passes).
 void buffer_barrier(VkCommandBuffer cmd, VkPipelineStageFlags src_stage, VkAccessFlags src_access,
                     VkPipelineStageFlags dst_stage, VkAccessFlags dst_access);
+// Layout transition of a whole single-mip colour image (with its memory dependency).
+void image_barrier(VkCommandBuffer cmd, VkImage image, VkPipelineStageFlags src_stage, VkAccessFlags src_access,
+                   VkImageLayout old_layout, VkPipelineStageFlags dst_stage, VkAccessFlags dst_access,
+                   VkImageLayout new_layout);
 
 }  // namespace sp
