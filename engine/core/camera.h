@@ -18,6 +18,7 @@ struct Camera {
   glm::vec3 t{0.0f};  // world -> camera translation
 
   glm::vec3 center() const { return -glm::transpose(R) * t; }
+  glm::vec3 forward() const { return glm::transpose(R) * glm::vec3(0, 0, 1); }  // optical axis, world frame
   glm::vec3 to_camera(const glm::vec3& p) const { return R * p + t; }
   // Same camera at another image size; intrinsics scale with the size.
   Camera resized(int new_width, int new_height) const;

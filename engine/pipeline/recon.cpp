@@ -345,7 +345,10 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   if (writes) to.checkpoint_dir = (out / "checkpoints").string();
   to.densify.max_gaussians = cfg.max_gaussians;
   if (!cfg.densify) to.densify_until = 0;
-  result.regularizers = apply_regularizers(cfg.regularizers, data.train_ids.size(), data.format == "blender", to);
+  std::vector<Camera> train_cameras;
+  for (int id : data.train_ids) train_cameras.push_back(data.cameras[size_t(id)]);
+  result.regularizers = apply_regularizers(cfg.regularizers, data.train_ids.size(),
+                                           capture_traits(train_cameras, data.format == "blender"), to);
   log_info("regularizers: " + result.regularizers);
   if (cfg.adjust_training) cfg.adjust_training(to);
   // The GPU-resident trainer runs the plain recipe; a run needing anything it lacks stays on

@@ -261,18 +261,58 @@ TEST(Trainer, SparseViewPresetOnlyForFewViews) {
   EXPECT_EQ(many.sparse.backdrop_alpha, 0.0f);
 }
 
+TEST(Trainer, ObjectRigsGetTheDepthTermsForwardFacingCapturesDoNot) {
+  // Three cameras on an arc around the origin, 35 degrees apart, and three side by side
+  // looking the same way (LLFF).
+  auto looking_at_origin = [](float degrees) {
+    Camera c;
+    const float a = glm::radians(degrees);
+    const glm::vec3 centre(4 * std::sin(a), 0, -4 * std::cos(a));
+    const glm::vec3 f = glm::normalize(-centre), right = glm::normalize(glm::cross(glm::vec3(0, 1, 0), f));
+    const glm::vec3 down = glm::cross(f, right);
+    c.R = glm::transpose(glm::mat3(right, down, f));  // rows: the camera axes in world
+    c.t = -c.R * centre;
+    return c;
+  };
+  const std::vector<Camera> arc = {looking_at_origin(-35), looking_at_origin(0), looking_at_origin(35)};
+  EXPECT_NEAR(glm::dot(arc[0].forward(), glm::normalize(-arc[0].center())), 1.0f, 1e-5f);
+  std::vector<Camera> forward(3, looking_at_origin(0));
+  for (size_t k = 0; k < forward.size(); ++k) forward[k].t.x += float(k);  // side by side
+  EXPECT_TRUE(capture_traits(arc, false).around_object);
+  EXPECT_FALSE(capture_traits(forward, false).around_object);
+  EXPECT_FALSE(capture_traits({arc[1]}, false).around_object);
+  EXPECT_TRUE(capture_traits(arc, true).composited_photos);
+
+  RegularizerConfig auto_config;
+  TrainOptions object, facing;
+  apply_regularizers(auto_config, 3, capture_traits(arc, false), object);
+  apply_regularizers(auto_config, 3, capture_traits(forward, false), facing);
+  EXPECT_GT(object.sparse.depth_smoothness, 0.0f);
+  EXPECT_GT(object.sparse.max_angular_scale, 0.0f);
+  EXPECT_EQ(facing.sparse.depth_smoothness, 0.0f) << "cost fern 0.95 dB";
+  EXPECT_EQ(facing.sparse.max_angular_scale, 0.0f);
+  RegularizerConfig off = auto_config;
+  off.depth_smoothness = 0;
+  TrainOptions asked;
+  apply_regularizers(off, 3, capture_traits(arc, false), asked);
+  EXPECT_EQ(asked.sparse.depth_smoothness, 0.0f) << "an explicit setting wins";
+  TrainOptions many;
+  apply_regularizers(auto_config, 20, capture_traits(arc, false), many);
+  EXPECT_EQ(many.sparse.depth_smoothness, 0.0f) << "dense captures: plain 3DGS";
+}
+
 TEST(Trainer, CompositedPhotosKeepTheirBackgroundUnlessAskedOtherwise) {
   RegularizerConfig auto_config;
   TrainOptions plain, composited;
-  apply_regularizers(auto_config, 3, false, plain);
+  apply_regularizers(auto_config, 3, CaptureTraits{}, plain);
   EXPECT_TRUE(plain.random_background);
-  const std::string line = apply_regularizers(auto_config, 3, true, composited);
+  const std::string line = apply_regularizers(auto_config, 3, CaptureTraits{true, false}, composited);
   EXPECT_FALSE(composited.random_background);
   EXPECT_NE(line.find("random background off"), std::string::npos) << line;
   RegularizerConfig asked;
   asked.random_background = "on";
   TrainOptions forced;
-  apply_regularizers(asked, 3, true, forced);
+  apply_regularizers(asked, 3, CaptureTraits{true, false}, forced);
   EXPECT_TRUE(forced.random_background);
 }
 
