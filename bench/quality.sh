@@ -90,6 +90,8 @@ rows_for() {
   echo "default without binocular consistency|--binocular 0"
   echo "default without pruning outside two views|--min-views-seen 0"
   echo "default without co-training|--co-training off"
+  # Object rigs only (the preset adds them when the train axes are >= 25 degrees apart).
+  echo "default without the object-rig depth terms|--depth-smoothness 0 --max-angular-scale 0"
   echo "default, random start instead of stereo|--init random --init-min-views 2"
   [ "$all" = 1 ] || return 0
   echo "default + anisotropy penalty 1|--anisotropy-penalty 1"
@@ -100,7 +102,7 @@ rows_for() {
   echo "default + opacity entropy 0.01|--opacity-entropy 0.01"
   echo "default + depth curvature 1|--depth-curvature 1"
   echo "default + pseudo tilt 2|--pseudo-tilt 2"
-  echo "default + depth smoothness 1 + angular scale cap 0.03|--depth-smoothness 1 --max-angular-scale 0.03"
+  echo "default + depth smoothness 1 + angular scale cap 0.03 (what object rigs get)|--depth-smoothness 1 --max-angular-scale 0.03"
 }
 
 slug() { echo "$1" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9]\+/_/g; s/^_//; s/_$//'; }

@@ -123,13 +123,14 @@ std::string report_html(const RunReport& r) {
                   html_escape(r.title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
   h += "<h1>sparsplat reconstruction: " + html_escape(r.title) + "</h1>\n";
   h += table(r.summary);
+  // The curves before the per-view table, which runs to 25 rows on DTU.
+  h += "<h2>Training</h2>\n" + charts(r.history);
   if (!r.scores.views.empty()) {
     h += "<h2>Test views</h2>\n";
     if (masked(r.scores))
       h += "<p>PSNR-M / SSIM-M: inside the object mask, as the published DTU tables score it.</p>\n";
     h += metrics_table(r);
   }
-  h += "<h2>Training</h2>\n" + charts(r.history);
   h += "<h2>Time per stage</h2>\n" + stages_table(r.stages);
   if (!r.views.empty()) h += "<h2>Ground truth | render | error × 4</h2>\n" + images(r);
   h += "<h2>Options</h2>\n" + table(r.options);

@@ -33,11 +33,7 @@ using sp::test::run_cli;
 const std::string& scene() {
   static const std::string dir = [] {
     const std::string d = sp::test::temp_dir("cli-reliability-scene");
-    sp::test::SyntheticSceneOptions o;
-    o.views = 8;
-    o.width = 48;
-    o.height = 36;
-    o.gaussians = 120;
+    const sp::test::SyntheticSceneOptions o = sp::test::small_ring_scene();
     sp::test::write_synthetic_colmap_scene(d, o);
     return d;
   }();

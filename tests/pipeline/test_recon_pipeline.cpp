@@ -47,11 +47,7 @@ struct Scene {
 Scene small_scene(const std::string& label) {
   Scene s;
   s.root = test::temp_dir(label);
-  test::SyntheticSceneOptions o;
-  o.views = 8;
-  o.width = 48;
-  o.height = 36;
-  o.gaussians = 120;
+  const test::SyntheticSceneOptions o = test::small_ring_scene();
   test::write_synthetic_colmap_scene(s.root + "/data", o);
   DatasetOptions d;
   d.train_ids = {0, 2, 4, 6};

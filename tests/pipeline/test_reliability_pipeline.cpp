@@ -39,11 +39,7 @@ struct StoppingObserver final : ReconObserver {
 const Dataset& scene() {
   static const Dataset d = [] {
     const std::string dir = test::temp_dir("pipe-reliability");
-    test::SyntheticSceneOptions o;
-    o.views = 8;
-    o.width = 48;
-    o.height = 36;
-    o.gaussians = 120;
+    const test::SyntheticSceneOptions o = test::small_ring_scene();
     test::write_synthetic_colmap_scene(dir, o);
     DatasetOptions d;
     d.train_ids = {0, 2, 4, 6};

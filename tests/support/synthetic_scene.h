@@ -17,6 +17,17 @@ struct SyntheticSceneOptions {
   unsigned seed = 7;
 };
 
+// The small scene the pipeline and reliability tests train on in seconds: 8 views on a ring,
+// 48x36, 120 Gaussians.
+inline SyntheticSceneOptions small_ring_scene() {
+  SyntheticSceneOptions o;
+  o.views = 8;
+  o.width = 48;
+  o.height = 36;
+  o.gaussians = 120;
+  return o;
+}
+
 // Writes the scene under `dir` (images/, sparse/0/*.txt) and returns the true model.
 GaussianModel write_synthetic_colmap_scene(const std::string& dir, const SyntheticSceneOptions& options = {});
 

@@ -26,11 +26,7 @@ namespace {
 Dataset load_scene(std::vector<int> train_ids) {
   static const std::string dir = [] {
     const std::string d = test::temp_dir("reliability-scene");
-    test::SyntheticSceneOptions o;
-    o.views = 8;
-    o.width = 48;
-    o.height = 36;
-    o.gaussians = 120;
+    const test::SyntheticSceneOptions o = test::small_ring_scene();
     test::write_synthetic_colmap_scene(d, o);
     return d;
   }();
