@@ -70,7 +70,7 @@ std::string svg_line_chart(const std::vector<ChartSeries>& series, const ChartOp
         y0 = std::min(y0, s.y[i]), y1 = std::max(y1, s.y[i]);
       }
   const int w = o.width, h = o.height;
-  const double left = 58, right = 12, top = 26, bottom = 40;
+  const double left = 58, right = 20, top = 26, bottom = 40;
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" + std::to_string(w) +
                     "\" height=\"" + std::to_string(h) + "\" viewBox=\"0 0 " + std::to_string(w) + " " +
                     std::to_string(h) + "\">\n";
@@ -89,6 +89,8 @@ std::string svg_line_chart(const std::vector<ChartSeries>& series, const ChartOp
     const double pad = (y1 - y0) * 0.05;
     y0 -= pad, y1 += pad;
   }
+  // Headroom for the legend, so that no line runs under it.
+  if (series.size() > 1) y1 += (y1 - y0) * 0.08 * double(series.size());
   const double pw = w - left - right, ph = h - top - bottom;
   auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * pw; };
   auto py = [&](double y) { return top + (1 - (y - y0) / (y1 - y0)) * ph; };
