@@ -645,7 +645,7 @@ void get_floats(const Records& r, const std::string& name, std::vector<float>& v
     throw_bad_input(path, "array '" + name + "' has " + std::to_string(it->second.size() / 4) + " values, expected " +
                               std::to_string(expected));
   v.resize(expected);
-  std::memcpy(v.data(), it->second.data(), it->second.size());
+  if (expected > 0) std::memcpy(v.data(), it->second.data(), it->second.size());  // data() may be null
 }
 
 void put_model(std::ostream& out, const std::string& prefix, const GaussianModel& m) {
@@ -814,7 +814,7 @@ void Trainer::load_checkpoint(const std::string& path) {
   if (stack_it == r.bytes.end() || rng_it == r.bytes.end() || stack_it->second.size() % sizeof(int) != 0)
     throw_bad_input(path, "checkpoint lacks its RNG or view order");
   std::vector<int> stack(stack_it->second.size() / sizeof(int));
-  std::memcpy(stack.data(), stack_it->second.data(), stack_it->second.size());
+  if (!stack.empty()) std::memcpy(stack.data(), stack_it->second.data(), stack_it->second.size());
   for (int s : stack)
     if (s < 0 || size_t(s) >= dataset_.size()) throw_bad_input(path, "checkpoint view order names a missing view");
   std::istringstream rng_in(rng_it->second);

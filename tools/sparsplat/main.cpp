@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0f, 1e6f));
   r->add_option("--anisotropy-penalty", rg.anisotropy_penalty, "Weight of the penalty on scale ratios beyond 10")
       ->check(CLI::Range(0.0f, 1e6f));
-  r->add_option("--depth-smoothness", rg.depth_smoothness, "Weight of the edge-aware depth smoothness")
+  r->add_option("--depth-smoothness", rg.depth_smoothness, "Weight of the edge-aware depth smoothness (preset: 1 on rigs around an object, else 0)")
       ->check(CLI::Range(0.0f, 1e6f));
   r->add_option("--pseudo-tilt", rg.pseudo_tilt,
                 "Tilt pseudo views above/below the rig's arc by up to this x the train cameras' spacing (0 = between them only)")
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
                 "Weight of the edge-aware depth curvature (textureless surfaces pulled planar)")
       ->check(CLI::Range(0.0f, 1e6f));
   r->add_option("--max-angular-scale", rg.max_angular_scale,
-                "Cap Gaussian scales at this x the distance to the nearest train camera (0 = off)")
+                "Cap Gaussian scales at this x the distance to the nearest train camera (0 = off; preset: 0.03 on rigs around an object)")
       ->check(CLI::Range(0.0f, 10.0f));
   r->add_option("--backdrop-alpha", rg.backdrop_alpha,
                 "Dark backdrop (DTU-style rigs): its pixels leave the loss and their alpha is pulled to 0 with this "
