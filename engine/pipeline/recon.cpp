@@ -154,9 +154,8 @@ class HistoryRecorder {
     }
   }
   bool heldout_due(long iteration) const {
-    if (subset_.empty()) return false;
-    const long done = long(history_.heldout_iteration.size()) - (first_ == 0 ? 1 : 0);
-    return done < kHeldoutCheckpoints && iteration >= first_ + (last_ - first_) * (done + 1) / kHeldoutCheckpoints;
+    return !subset_.empty() && scored_ < kHeldoutCheckpoints &&
+           iteration >= first_ + (last_ - first_) * (scored_ + 1) / kHeldoutCheckpoints;
   }
   void score_heldout(long iteration, Rasterizer& rasterizer, const GaussianModel& model, const RenderOptions& ro) {
     double sum = 0;
@@ -169,6 +168,7 @@ class HistoryRecorder {
     }
     history_.heldout_iteration.push_back(double(iteration));
     history_.heldout_psnr.push_back(sum / double(subset_.size()));
+    ++scored_;
   }
   const TrainingHistory& history() const { return history_; }
 
@@ -179,6 +179,7 @@ class HistoryRecorder {
   bool masked_ = false;
   double loss_ = 0, psnr_ = 0;
   long n_ = 0;
+  long scored_ = 0;  // checkpoints scored in this run (the untrained point is not one)
   TrainingHistory history_;
 };
 
