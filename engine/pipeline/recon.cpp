@@ -43,6 +43,13 @@ namespace {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// {"render": 41.2, "loss": 9.0, ...}: seconds per part, in the order they ran.
+nlohmann::ordered_json breakdown_json(const std::vector<std::pair<std::string, double>>& parts) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [name, seconds] : parts) j[name] = seconds;
+  return j;
+}
+
 // Tells the observer and keeps the report: every stage passes through here once, ran or not.
 class StageLog {
  public:
@@ -242,6 +249,12 @@ RunReport run_report(const Dataset& data, const ReconConfig& cfg, const ReconRes
                                  : std::string())},
       {"Gaussians", std::to_string(r.model.size())},
       {"model", (fs::path(cfg.output) / "point_cloud.ply").string()}};
+  if (!r.train_breakdown.empty()) {
+    std::string parts;
+    for (const auto& [part, seconds] : r.train_breakdown)
+      parts += (parts.empty() ? "" : ", ") + part + number_text(seconds, " %.1f s");
+    rep.summary.insert(rep.summary.begin() + 8, {"training time by part", parts});
+  }
   rep.scores = r.scores;
   rep.initial_scores = r.initial_scores;
   rep.history = history;
@@ -455,6 +468,12 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
     on_step(backend->step());
   }
   result.train_seconds = seconds_since(train_start);
+  result.train_breakdown = backend->stage_seconds();
+  if (!result.train_breakdown.empty()) {
+    double timed = 0;
+    for (const auto& part : result.train_breakdown) timed += part.second;
+    result.train_breakdown.emplace_back("other", std::max(0.0, result.train_seconds - timed));
+  }
   result.iterations = backend->iteration();
   result.iterations_this_run = backend->iteration() - first;
   result.sh_degree = backend->active_sh_degree();
@@ -540,6 +559,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
         {"seconds_per_iteration",
          result.iterations_this_run > 0 ? result.train_seconds / double(result.iterations_this_run) : 0.0},
         {"wall_seconds", result.wall_seconds},
+        {"train_breakdown", breakdown_json(result.train_breakdown)},
         {"gaussians", result.model.size()},
         {"sh_degree", result.sh_degree},
         {"device", result.device},

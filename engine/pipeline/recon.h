@@ -95,6 +95,9 @@ struct ReconResult {
   long iterations = 0;           // total, and in this run (after a resume)
   long iterations_this_run = 0;
   double train_seconds = 0, wall_seconds = 0;
+  // Training's wall seconds per part of an iteration (TrainingBackend::stage_seconds), then
+  // "other" (held-out checkpoints, progress, the prior's rounds): they sum to train_seconds.
+  std::vector<std::pair<std::string, double>> train_breakdown;
   int sh_degree = 0;             // active SH degree at the end
   std::string device;            // "cpu", "cuda: <name>"
   std::string init;              // sfm | mvs | random

@@ -24,38 +24,77 @@ void AdamState::reset_like(const GaussianModel& model) {
 }
 
 namespace {
-// One array: p -= lr * m_hat / (sqrt(v_hat) + eps), with the bias corrections folded into
-// a step size (PyTorch's formulation, so results follow INRIA's training closely).
-// Returns false when an updated parameter is not finite: the poison check of every step,
-// fused here because this loop already holds each value (a separate pass would read the
-// arrays from memory again).
-bool adam_array(std::vector<float>& p, const std::vector<float>& g, std::vector<float>& m, std::vector<float>& v,
-                float lr, float b1, float b2, float eps, long step, size_t begin = 0, size_t stride = 0,
-                size_t width = 0) {
-  if (g.size() != p.size() || m.size() != p.size() || v.size() != p.size())
-    throw_internal("Adam: gradient/moment size does not match the parameter");
-  const float bc1 = 1.0f - std::pow(b1, float(step)), bc2 = 1.0f - std::pow(b2, float(step));
-  const float step_size = lr / bc1, inv_sqrt_bc2 = 1.0f / std::sqrt(bc2);
-  const long n = long(p.size());
-  // stride/width select a sub-range of each row (the SH DC vs rest groups).
+// n parameters with one step size: p -= step_size * m / (sqrt(v) / sqrt(bc2) + eps), the
+// bias corrections folded into the step size (PyTorch's formulation, so results follow
+// INRIA's training closely). A straight loop the compiler vectorizes (adam.cpp is built
+// with -fno-math-errno so that sqrt vectorizes; the results are the scalar ones bit for bit).
+// Returns a non-zero word when an updated parameter is not finite: the poison check of
+// every step, fused here because this loop already holds each value (a separate pass would
+// read the arrays from memory again).
+inline uint32_t adam_span(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+                          size_t n, float step_size, float inv_sqrt_bc2, float b1, float b2, float eps) {
   uint32_t bad = 0;
-#pragma omp parallel for schedule(static) reduction(| : bad)
-  for (long i = 0; i < n; ++i) {
-    if (stride) {
-      const size_t col = size_t(i) % stride;
-      if (col < begin || col >= begin + width) continue;
-    }
-    const float gi = g[size_t(i)];
-    const float mi = b1 * m[size_t(i)] + (1 - b1) * gi;
-    const float vi = b2 * v[size_t(i)] + (1 - b2) * gi * gi;
-    m[size_t(i)] = mi;
-    v[size_t(i)] = vi;
-    const float pi = p[size_t(i)] - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
-    p[size_t(i)] = pi;
+  for (size_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + (1 - b1) * gi;
+    const float vi = b2 * v[i] + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const float pi = p[i] - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
+    p[i] = pi;
     // A NaN or infinite gradient makes the moments and so the parameter non-finite too.
     uint32_t bits;
     std::memcpy(&bits, &pi, 4);
     bad |= uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad;
+}
+
+void check_sizes(const std::vector<float>& p, const std::vector<float>& g, const std::vector<float>& m,
+                 const std::vector<float>& v) {
+  if (g.size() != p.size() || m.size() != p.size() || v.size() != p.size())
+    throw_internal("Adam: gradient/moment size does not match the parameter");
+}
+
+struct StepSize {
+  float step, inv_sqrt_bc2;
+};
+StepSize step_size(float lr, float b1, float b2, long step) {
+  const float bc1 = 1.0f - std::pow(b1, float(step)), bc2 = 1.0f - std::pow(b2, float(step));
+  return {lr / bc1, 1.0f / std::sqrt(bc2)};
+}
+
+// One array at one learning rate, in blocks across the threads. False when a result is not finite.
+bool adam_array(std::vector<float>& p, const std::vector<float>& g, std::vector<float>& m, std::vector<float>& v,
+                float lr, float b1, float b2, float eps, long step) {
+  check_sizes(p, g, m, v);
+  const StepSize s = step_size(lr, b1, b2, step);
+  constexpr size_t kBlock = 4096;
+  const long blocks = long((p.size() + kBlock - 1) / kBlock);
+  uint32_t bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad)
+  for (long b = 0; b < blocks; ++b) {
+    const size_t i = size_t(b) * kBlock, n = std::min(kBlock, p.size() - i);
+    bad |= adam_span(p.data() + i, g.data() + i, m.data() + i, v.data() + i, n, s.step, s.inv_sqrt_bc2, b1, b2, eps);
+  }
+  return bad == 0;
+}
+
+// Rows of `width` values whose first `head` columns take lr_head and the rest lr_tail (the
+// SH DC and rest groups). False when a result is not finite.
+bool adam_rows(std::vector<float>& p, const std::vector<float>& g, std::vector<float>& m, std::vector<float>& v,
+               size_t width, size_t head, float lr_head, float lr_tail, float b1, float b2, float eps, long step) {
+  check_sizes(p, g, m, v);
+  if (width == 0) return true;
+  const StepSize sh = step_size(lr_head, b1, b2, step), st = step_size(lr_tail, b1, b2, step);
+  const long rows = long(p.size() / width);
+  uint32_t bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad)
+  for (long r = 0; r < rows; ++r) {
+    const size_t i = size_t(r) * width;
+    bad |= adam_span(p.data() + i, g.data() + i, m.data() + i, v.data() + i, head, sh.step, sh.inv_sqrt_bc2, b1, b2, eps);
+    bad |= adam_span(p.data() + i + head, g.data() + i + head, m.data() + i + head, v.data() + i + head, width - head,
+                     st.step, st.inv_sqrt_bc2, b1, b2, eps);
   }
   return bad == 0;
 }
@@ -79,9 +118,9 @@ const char* Adam::step(GaussianModel& model, const GaussianGradients& grads, Ada
                   s.step),
        "opacities");
   const size_t row = size_t(model.sh_coeffs()) * 3;
-  note(adam_array(model.sh, grads.sh, s.m.sh, s.v.sh, lr.sh_dc, beta1, beta2, eps, s.step, 0, row, 3), "sh");
-  if (row > 3)
-    note(adam_array(model.sh, grads.sh, s.m.sh, s.v.sh, lr.sh_rest, beta1, beta2, eps, s.step, 3, row, row - 3), "sh");
+  note(adam_rows(model.sh, grads.sh, s.m.sh, s.v.sh, row, std::min<size_t>(3, row), lr.sh_dc, lr.sh_rest, beta1, beta2,
+                 eps, s.step),
+       "sh");
   if (!model.extras.empty())
     note(adam_array(model.extras, grads.extras, s.m.extras, s.v.extras, lr.extras, beta1, beta2, eps, s.step),
          "extras");

@@ -11,10 +11,12 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
 #include "engine/core/log.h"
+#include "engine/core/parallel.h"
 #include "engine/eval/metrics.h"
 #include "engine/scene/initialization.h"
 #include "engine/scene/view_volume.h"
@@ -61,6 +63,7 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
     options_.densify.max_gaussians =
         std::max(options_.densify.max_gaussians, size_t(double(sv.budget_growth) * double(initial.size())));
   fields_.resize(sv.co_training ? 2 : 1);
+  if (fields_.size() == 2 && std::string_view(rasterizer.name()) == "cpu") partner_rasterizer_ = make_cpu_rasterizer();
   for (size_t f = 0; f < fields_.size(); ++f) {
     Field& field = fields_[f];
     field.model = initial;
@@ -284,9 +287,11 @@ StepStats Trainer::step() {
   const long it = iteration_ + 1;  // INRIA counts iterations from 1
   const SparseViewOptions& sv = options_.sparse;
   // The state a poison value rolls back to: the start, then every rollback_interval iterations.
+  clock_.lap("rollback copies");
   if (options_.rollback_interval > 0 &&
       (snapshot_.iteration < 0 || (iteration_ % options_.rollback_interval == 0 && snapshot_.iteration != iteration_)))
     take_snapshot();
+  clock_.lap("render");
   LearningRates lr = options_.lr;
   lr.means = exponential_lr(options_.lr.means * extent_, options_.position_lr_final * extent_, it,
                             options_.iterations);
@@ -337,12 +342,30 @@ StepStats Trainer::step() {
   stats.pseudo_target = target != nullptr;
   const size_t nf = fields_.size();
   std::vector<GaussianGradients> grads(nf);
-  double loss0 = 0;
+  // With a second rasterizer, the co-trained fields render and differentiate at the same
+  // time on two halves of the threads (run_pair): no field touches the other's state until
+  // the co-regularization, and the results are the same as one after the other.
+  const bool pair = nf == 2 && partner_rasterizer_ != nullptr && thread_count() >= 2;
+  // The clock is the thread's of field 0 when the fields run side by side.
+  auto lap = [&](size_t f, const char* part) {
+    if (!pair || f == 0) clock_.lap(part);
+  };
+  auto for_fields = [&](const std::function<void(size_t)>& body) {
+    if (pair) {
+      run_pair([&](int f) { body(size_t(f)); });
+    } else {
+      for (size_t f = 0; f < nf; ++f) body(f);
+    }
+  };
+  std::vector<double> loss_value(nf, 0.0);
   float psnr0 = 0;
-  for (size_t f = 0; f < nf; ++f) {
+  for_fields([&](size_t f) {
     Field& field = fields_[f];
+    Rasterizer& raster = rasterizer_of(f);
     const GaussianParams params = params_of(field.model);
-    RenderOutput out = rasterizer_.forward(cam, params, ro);
+    lap(f, "render");
+    RenderOutput out = raster.forward(cam, params, ro);
+    lap(f, "loss");
     // The dark backdrop of a train photo (backdrop.h) carries no photometric loss; its alpha
     // is pulled to 0 instead.
     const Image* backdrop =
@@ -350,7 +373,8 @@ StepStats Trainer::step() {
     PhotometricLoss loss = target     ? masked_photometric_loss(out.color, gt, target->mask, options_.lambda_dssim)
                            : backdrop ? masked_photometric_loss(out.color, gt, inverted(*backdrop), options_.lambda_dssim)
                                       : photometric_loss(out.color, gt, options_.lambda_dssim);
-    if (!std::isfinite(loss.value)) return roll_back(it, "non-finite loss (" + std::to_string(loss.value) + ")", "all");
+    loss_value[f] = loss.value;
+    if (!std::isfinite(loss.value)) return;  // rolled back below
     if (target) scale_image(loss.grad, pseudo_target_options_.loss_weight);
     OutputGradients og;
     og.color = &loss.grad;
@@ -366,7 +390,8 @@ StepStats Trainer::step() {
     RenderOutput shifted_out;
     Image shifted_grad;
     if (binocular) {
-      shifted_out = rasterizer_.forward(shifted, params, ro);
+      lap(f, "binocular");
+      shifted_out = raster.forward(shifted, params, ro);
       shifted_grad = Image(cam.width, cam.height, 3);
       if (depth_grad.empty()) depth_grad = Image(out.depth.width, out.depth.height, 1);
       if (alpha_grad.empty()) alpha_grad = Image(out.alpha.width, out.alpha.height, 1);
@@ -376,6 +401,7 @@ StepStats Trainer::step() {
                                    sv.binocular);
       og.depth = &depth_grad;
       og.alpha = &alpha_grad;
+      lap(f, "loss");
     }
     if (!target && sv.depth_prior > 0 && !depth_prior_.empty() && !depth_prior_[size_t(view)].empty()) {
       if (depth_grad.empty()) depth_grad = Image(out.depth.width, out.depth.height, 1);
@@ -386,52 +412,56 @@ StepStats Trainer::step() {
       og.depth = &depth_grad;
       og.alpha = &alpha_grad;
     }
-    rasterizer_.backward(cam, params, ro, out, og, grads[f]);
+    lap(f, "backward");
+    raster.backward(cam, params, ro, out, og, grads[f]);
     if (it < schedule_.until) field.density.accumulate(out, grads[f], cam.width, cam.height);
     if (binocular) {
+      lap(f, "binocular");
       OutputGradients sg;
       sg.color = &shifted_grad;
       GaussianGradients g;
-      rasterizer_.backward(shifted, params, ro, shifted_out, sg, g);
+      raster.backward(shifted, params, ro, shifted_out, sg, g);
       add_gradients(grads[f], g);
     }
-    if (f == 0) {
-      loss0 = loss.value * (target ? pseudo_target_options_.loss_weight : 1.0f);
-      psnr0 = float(std::min(99.0, psnr(out.color, gt)));
-    }
-  }
+    if (f == 0) psnr0 = float(std::min(99.0, psnr(out.color, gt)));
+    if (pair && f == 0) lap(f, "waiting for the second field");
+  });
+  for (size_t f = 0; f < nf; ++f)
+    if (!std::isfinite(loss_value[f]))
+      return roll_back(it, "non-finite loss (" + std::to_string(loss_value[f]) + ")", "all");
+  const double loss0 = loss_value[0] * (target ? pseudo_target_options_.loss_weight : 1.0f);
 
   // A pseudo view between the train cameras: co-regularization of the two fields and depth
   // smoothness where no photo exists (guided by the render's own edges).
   const bool pseudo_terms = sv.co_training || smooths_depth(sv);
   if (!pseudo_cameras_.empty() && pseudo_terms && double(it) >= double(sv.pseudo_from) * double(options_.iterations)) {
+    clock_.lap("pseudo views");
     const Camera& pc = pseudo_cameras_[size_t(rng_.index(int(pseudo_cameras_.size())))];
     std::vector<RenderOutput> outs(nf);
-    for (size_t f = 0; f < nf; ++f) outs[f] = rasterizer_.forward(pc, params_of(fields_[f].model), ro);
-    std::vector<Image> color_grad(nf);
-    if (sv.co_training && nf == 2) {
-      // L1 + D-SSIM is symmetric in its arguments, so each field's gradient is the loss
-      // taken with that field's render first.
-      for (size_t f = 0; f < 2; ++f) {
+    for_fields([&](size_t f) { outs[f] = rasterizer_of(f).forward(pc, params_of(fields_[f].model), ro); });
+    for_fields([&](size_t f) {
+      OutputGradients og;
+      Image color_grad;
+      if (sv.co_training && nf == 2) {
+        // L1 + D-SSIM is symmetric in its arguments, so each field's gradient is the loss
+        // taken with that field's render first.
         PhotometricLoss d = photometric_loss(outs[f].color, outs[1 - f].color, options_.lambda_dssim);
         scale_image(d.grad, sv.co_regularization);
-        color_grad[f] = std::move(d.grad);
+        color_grad = std::move(d.grad);
+        og.color = &color_grad;
       }
-    }
-    for (size_t f = 0; f < nf; ++f) {
-      OutputGradients og;
-      if (!color_grad[f].empty()) og.color = &color_grad[f];
       Image depth_grad;
       if (smooths_depth(sv)) {
         depth_grad = depth_smoothness_gradient(outs[f], outs[f].color, sv);
         og.depth = &depth_grad;
       }
       GaussianGradients g;
-      rasterizer_.backward(pc, params_of(fields_[f].model), ro, outs[f], og, g);
+      rasterizer_of(f).backward(pc, params_of(fields_[f].model), ro, outs[f], og, g);
       add_gradients(grads[f], g);
-    }
+    });
   }
 
+  clock_.lap("adam");
   for (size_t f = 0; f < nf; ++f) add_gaussian_regularizers(fields_[f], grads[f]);
   if (it == options_.test_poison_iteration && poisoned_ < options_.test_poison_times) {
     ++poisoned_;
@@ -454,6 +484,7 @@ StepStats Trainer::step() {
     if (sv.opacity_decay > 0 && it > schedule_.from) DensityController::decay_opacity(fields_[f].model, sv.opacity_decay);
   }
 
+  clock_.lap("densify");
   if (it < schedule_.until) {
     if (it > schedule_.from && it % schedule_.interval == 0) {
       const bool prune_screen = it > schedule_.opacity_reset_interval;
@@ -509,6 +540,7 @@ StepStats Trainer::step() {
   stats.gaussians = fields_[0].model.size();
 
   if (options_.checkpoint_interval > 0 && it % options_.checkpoint_interval == 0 && !options_.checkpoint_dir.empty()) {
+    clock_.lap("checkpoints");
     std::filesystem::create_directories(options_.checkpoint_dir);
     char name[64];
     std::snprintf(name, sizeof name, "ckpt_%06ld.bin", it);
@@ -526,6 +558,7 @@ StepStats Trainer::step() {
       save_checkpoint((dir / "last.bin").string());  // a file system without hard links
     }
   }
+  clock_.stop();
   return stats;
 }
 
@@ -540,6 +573,7 @@ void Trainer::take_snapshot() {
 }
 
 StepStats Trainer::roll_back(long it, const std::string& what, const std::string& group) {
+  clock_.stop();
   const std::string where = what + (group == "all" ? std::string() : " of " + group) + " at iteration " +
                             std::to_string(it);
   if (snapshot_.iteration < 0) throw_internal("training diverged: " + where + " (rollbacks are off)");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/core/rng.h"
+#include "engine/core/stage_clock.h"
 #include "engine/render/rasterizer.h"
 #include "engine/scene/dataset.h"
 #include "engine/train/adam.h"
@@ -74,6 +75,7 @@ class Trainer final : public TrainingBackend {
   void save_checkpoint(const std::string& path) const override;
   void load_checkpoint(const std::string& path) override;
   const Fingerprint& fingerprint() const { return fingerprint_; }
+  std::vector<std::pair<std::string, double>> stage_seconds() const override { return clock_.totals(); }
   // The learning-rate factor of each group after NaN rollbacks (1 = untouched).
   const LearningRates& learning_rate_factors() const { return lr_factor_; }
 
@@ -108,6 +110,10 @@ class Trainer final : public TrainingBackend {
   TrainOptions options_;
   DensifySchedule schedule_;
   Rasterizer& rasterizer_;
+  // The second co-trained field's own CPU rasterizer, so that both fields render at once
+  // (null: one after the other through rasterizer_).
+  std::unique_ptr<Rasterizer> partner_rasterizer_;
+  Rasterizer& rasterizer_of(size_t field) { return field == 1 && partner_rasterizer_ ? *partner_rasterizer_ : rasterizer_; }
   std::vector<Field> fields_;
   Adam optimizer_;
   Rng rng_;
@@ -131,6 +137,7 @@ class Trainer final : public TrainingBackend {
   int rollbacks_ = 0;        // to the current snapshot
   int poisoned_ = 0;         // test_poison_iteration injections so far
   Fingerprint fingerprint_;
+  StageClock clock_;         // the per-part breakdown of stage_seconds()
 };
 
 

@@ -4,6 +4,7 @@
 // through it without knowing which one runs; engine/pipeline/devices.h makes one.
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/model/gaussian_model.h"
@@ -48,6 +49,10 @@ class TrainingBackend {
   // Depth priors for train views (options().sparse.depth_prior weighs them). A backend
   // without them throws BadInput.
   virtual void set_depth_priors(std::vector<DepthPrior> priors) = 0;
+  // Wall seconds per part of an iteration (render, loss, backward, ...) summed over the
+  // iterations this process ran, in the order the parts first ran; empty when the backend
+  // does not time them.
+  virtual std::vector<std::pair<std::string, double>> stage_seconds() const { return {}; }
 };
 
 }  // namespace sp

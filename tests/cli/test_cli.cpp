@@ -217,6 +217,16 @@ TEST(Cli, DtuThreeViewReconstructionBeatsItsStereoStart) {
   // Measured 2026-12-02: 17.90 dB against 13.58 untrained (the old preset: below its start).
   EXPECT_GT(after, before + 2.0);
   EXPECT_GT(after, 16.0);
+  // Where the training time went: every part the preset runs, summing to the training time.
+  double parts = 0;
+  for (const char* part : {"render", "loss", "backward", "binocular", "pseudo views", "adam", "densify", "other"}) {
+    ASSERT_TRUE(m["train_breakdown"].contains(part)) << part << " in " << m["train_breakdown"].dump();
+    EXPECT_GE(m["train_breakdown"][part].get<double>(), 0.0) << part;
+  }
+  for (const auto& [part, seconds] : m["train_breakdown"].items()) parts += seconds.get<double>();
+  EXPECT_NEAR(parts, m["train_seconds"].get<double>(), 1e-3 + 1e-6 * m["train_seconds"].get<double>());
+  EXPECT_GT(m["train_breakdown"]["render"].get<double>(), 0.0);
+  EXPECT_NE(r.output.find("training time by part: "), std::string::npos);
 }
 
 // The Foundation issue's end-to-end check on real data: 3 train views of LLFF fern (test =

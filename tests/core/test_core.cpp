@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "engine/core/log.h"
 #include "engine/core/parallel.h"
 #include "engine/core/rng.h"
+#include "engine/core/stage_clock.h"
 #include "support/test_support.h"
 
 namespace sp {
@@ -100,6 +102,62 @@ TEST(Camera, CentreMapsToTheOriginAndForwardIsPlusZ) {
   EXPECT_NEAR(p.x, 0.0f, 1e-5f);
   EXPECT_NEAR(p.y, 0.0f, 1e-5f);
   EXPECT_NEAR(p.z, 1.0f, 1e-5f);
+}
+
+TEST(StageClock, LapsSumPerPartInTheOrderTheyFirstRan) {
+  StageClock clock;
+  EXPECT_TRUE(clock.totals().empty());
+  clock.lap("a");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  clock.lap("b");
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  clock.lap("a");
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  clock.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // stopped: counted nowhere
+  const auto t = clock.totals();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].first, "a");
+  EXPECT_EQ(t[1].first, "b");
+  EXPECT_GE(t[0].second, 0.030);
+  EXPECT_GE(t[1].second, 0.010);
+  EXPECT_LT(t[0].second, t[0].second + t[1].second);
+  clock.lap("b");
+  clock.stop();
+  EXPECT_LT(clock.totals()[1].second, t[1].second + 0.025) << "the pause after stop() is not in b";
+}
+
+TEST(Parallel, RunPairRunsBothHalvesOnHalfTheThreadsAndRethrows) {
+  const int before = thread_count();
+  for (int threads : {1, 2, 5}) {
+    set_thread_count(threads);
+    int ran[2] = {0, 0}, inner[2] = {0, 0};
+    run_pair([&](int i) {
+      ++ran[i];
+      inner[i] = thread_count();
+    });
+    EXPECT_EQ(ran[0], 1) << threads << " threads";
+    EXPECT_EQ(ran[1], 1) << threads << " threads";
+    if (threads == 1) {
+      EXPECT_EQ(inner[0] + inner[1], 2);  // one after the other, each with the one thread
+    } else {
+      EXPECT_EQ(inner[0] + inner[1], threads) << "the halves share the threads";
+    }
+    EXPECT_EQ(thread_count(), threads) << "the caller's thread count is left as it was";
+    // A failing half: its exception arrives once both ran.
+    bool other_ran = false;
+    try {
+      run_pair([&](int i) {
+        if (i == 1) throw_bad_input("half", "failed");
+        other_ran = true;
+      });
+      ADD_FAILURE() << "no exception";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("failed"), std::string::npos);
+    }
+    EXPECT_TRUE(other_ran);
+  }
+  set_thread_count(before);
 }
 
 TEST(Parallel, ThreadCountIsWhatWasSetAndZeroMeansAllCores) {

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "engine/core/error.h"
+#include "engine/core/parallel.h"
 #include "engine/eval/metrics.h"
 #include "engine/scene/initialization.h"
 #include "engine/train/presets.h"
@@ -182,6 +183,34 @@ TEST(Trainer, CoTrainedFieldsWithAllRegularizersResumeBitExactly) {
   single.sparse.co_training = false;
   Trainer other(data, initial_model(data), single, *rasterizer);
   test::expect_bad_input([&] { other.load_checkpoint(ckpt); }, "field");
+}
+
+// With two threads or more the co-trained fields render side by side (engine/core/parallel.h
+// run_pair); one thread runs them one after the other. Both give the same models bit for bit.
+TEST(Trainer, CoTrainedFieldsSideBySideEqualOneAfterTheOther) {
+  const Dataset& data = scene().data;
+  auto rasterizer = make_cpu_rasterizer();
+  const TrainOptions o = all_regularizers();
+  const int threads = thread_count();
+  std::vector<GaussianModel> models;
+  for (int t : {1, std::max(2, threads)}) {
+    set_thread_count(t);
+    Trainer trainer(data, initial_model(data), o, *rasterizer);
+    trainer.run();
+    models.push_back(trainer.model());
+    models.push_back(*trainer.second_model());
+  }
+  set_thread_count(threads);
+  for (size_t f = 0; f < 2; ++f) {
+    const GaussianModel &serial = models[f], &paired = models[2 + f];
+    ASSERT_EQ(serial.size(), paired.size()) << "field " << f;
+    EXPECT_EQ(serial.means, paired.means) << "field " << f;
+    EXPECT_EQ(serial.sh, paired.sh) << "field " << f;
+    EXPECT_EQ(serial.opacities, paired.opacities) << "field " << f;
+    EXPECT_EQ(serial.log_scales, paired.log_scales) << "field " << f;
+    EXPECT_EQ(serial.rotations, paired.rotations) << "field " << f;
+  }
+  EXPECT_NE(models[0].means, models[1].means) << "the two fields differ";
 }
 
 TEST(Trainer, PseudoTargetsTrainTowardTheirImagesOnlyInsideTheMask) {

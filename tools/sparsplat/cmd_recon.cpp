@@ -84,6 +84,16 @@ int run_recon(const ReconArgs& args) {
               r.iterations_this_run, r.train_seconds,
               r.iterations_this_run > 0 ? r.train_seconds / double(r.iterations_this_run) : 0.0, r.device.c_str(),
               r.model.size(), (std::filesystem::path(config.output) / "point_cloud.ply").string().c_str());
+  if (!r.train_breakdown.empty() && r.train_seconds > 0) {
+    std::string line = "training time by part:";
+    for (const auto& [part, seconds] : r.train_breakdown) {
+      char item[96];
+      std::snprintf(item, sizeof item, " %s %.1f s (%.0f%%),", part.c_str(), seconds, 100.0 * seconds / r.train_seconds);
+      line += item;
+    }
+    line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
   print_outputs(config.output);
   return 0;
 }
