@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/core/error.h"
+#include "engine/core/simd_dispatch.h"
 
 namespace sp {
 
@@ -26,12 +27,13 @@ void AdamState::reset_like(const GaussianModel& model) {
 namespace {
 // n parameters with one step size: p -= step_size * m / (sqrt(v) / sqrt(bc2) + eps), the
 // bias corrections folded into the step size (PyTorch's formulation, so results follow
-// INRIA's training closely). A straight loop the compiler vectorizes (adam.cpp is built
-// with -fno-math-errno so that sqrt vectorizes; the results are the scalar ones bit for bit).
+// INRIA's training closely). A straight loop the compiler vectorizes, with an AVX2 copy
+// (adam.cpp is built with -fno-math-errno so that sqrt vectorizes; the results are the
+// scalar ones bit for bit).
 // Returns a non-zero word when an updated parameter is not finite: the poison check of
 // every step, fused here because this loop already holds each value (a separate pass would
 // read the arrays from memory again).
-inline uint32_t adam_span(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+SP_VECTOR_CLONES uint32_t adam_span(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
                           size_t n, float step_size, float inv_sqrt_bc2, float b1, float b2, float eps) {
   uint32_t bad = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -80,10 +82,11 @@ bool adam_array(std::vector<float>& p, const std::vector<float>& g, std::vector<
   return bad == 0;
 }
 
-// Rows of `width` values whose first `head` columns take lr_head and the rest lr_tail (the
-// SH DC and rest groups). False when a result is not finite.
+// Rows of `width` values of which the first `used` are updated, the first `head` of them at
+// lr_head and the rest at lr_tail (the SH DC and rest groups). False when a result is not finite.
 bool adam_rows(std::vector<float>& p, const std::vector<float>& g, std::vector<float>& m, std::vector<float>& v,
-               size_t width, size_t head, float lr_head, float lr_tail, float b1, float b2, float eps, long step) {
+               size_t width, size_t used, size_t head, float lr_head, float lr_tail, float b1, float b2, float eps,
+               long step) {
   check_sizes(p, g, m, v);
   if (width == 0) return true;
   const StepSize sh = step_size(lr_head, b1, b2, step), st = step_size(lr_tail, b1, b2, step);
@@ -92,16 +95,18 @@ bool adam_rows(std::vector<float>& p, const std::vector<float>& g, std::vector<f
 #pragma omp parallel for schedule(static) reduction(| : bad)
   for (long r = 0; r < rows; ++r) {
     const size_t i = size_t(r) * width;
-    bad |= adam_span(p.data() + i, g.data() + i, m.data() + i, v.data() + i, head, sh.step, sh.inv_sqrt_bc2, b1, b2, eps);
-    bad |= adam_span(p.data() + i + head, g.data() + i + head, m.data() + i + head, v.data() + i + head, width - head,
-                     st.step, st.inv_sqrt_bc2, b1, b2, eps);
+    bad |= adam_span(p.data() + i, g.data() + i, m.data() + i, v.data() + i, std::min(head, used), sh.step,
+                     sh.inv_sqrt_bc2, b1, b2, eps);
+    if (used > head)
+      bad |= adam_span(p.data() + i + head, g.data() + i + head, m.data() + i + head, v.data() + i + head,
+                       used - head, st.step, st.inv_sqrt_bc2, b1, b2, eps);
   }
   return bad == 0;
 }
 }  // namespace
 
 const char* Adam::step(GaussianModel& model, const GaussianGradients& grads, AdamState& s,
-                       const LearningRates& lr) const {
+                       const LearningRates& lr, int active_sh_degree) const {
   ++s.step;
   const char* bad = nullptr;
   const auto note = [&](bool finite, const char* group) {
@@ -118,8 +123,10 @@ const char* Adam::step(GaussianModel& model, const GaussianGradients& grads, Ada
                   s.step),
        "opacities");
   const size_t row = size_t(model.sh_coeffs()) * 3;
-  note(adam_rows(model.sh, grads.sh, s.m.sh, s.v.sh, row, std::min<size_t>(3, row), lr.sh_dc, lr.sh_rest, beta1, beta2,
-                 eps, s.step),
+  const size_t active =
+      active_sh_degree < 0 ? row : std::min(row, size_t(sh_coeff_count(std::min(active_sh_degree, 3))) * 3);
+  note(adam_rows(model.sh, grads.sh, s.m.sh, s.v.sh, row, active, std::min<size_t>(3, row), lr.sh_dc, lr.sh_rest,
+                 beta1, beta2, eps, s.step),
        "sh");
   if (!model.extras.empty())
     note(adam_array(model.extras, grads.extras, s.m.extras, s.v.extras, lr.extras, beta1, beta2, eps, s.step),

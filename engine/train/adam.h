@@ -28,10 +28,14 @@ class Adam {
  public:
   float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-15f;  // INRIA uses eps = 1e-15
   // One Adam step on every array with its gradient; `lr.means` is the current position rate.
+  // SH coefficients above `active_sh_degree` (< 0: none) are left alone: the renderer gives
+  // them zero gradients until their degree is active, so their moments are zero too and a
+  // full update would not change them either (INRIA's 1000-iteration degree steps leave
+  // 45 of 48 SH values per Gaussian idle for a whole short run).
   // Returns the group ("means", "scales", "rotations", "opacities", "sh", "extras") of the
   // first array left with a NaN or an infinity (a poison gradient or parameter), else null.
-  const char* step(GaussianModel& model, const GaussianGradients& grads, AdamState& state,
-                   const LearningRates& lr) const;
+  const char* step(GaussianModel& model, const GaussianGradients& grads, AdamState& state, const LearningRates& lr,
+                   int active_sh_degree = -1) const;
 };
 
 // INRIA's get_expon_lr_func without delay: log-linear from `initial` to `final` over

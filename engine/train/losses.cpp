@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/core/simd_dispatch.h"
 #include "engine/eval/metrics.h"
 
 namespace sp {
@@ -38,6 +39,31 @@ Workspace<T>& workspace() {
   return ws;
 }
 
+// out = the 11-tap Gaussian along one row of w values, zero padding ('same' size).
+template <class T>
+SP_VECTOR_CLONES void filter_row(const T* in, T* out, int w, const T* g) {
+  std::fill(out, out + w, T(0));
+  for (int k = 0; k < kTaps; ++k) {
+    // out[x] += g[k] * in[x + k - 5] for the x where that input is inside the row.
+    const int off = k - kRadius;
+    const int x0 = std::max(0, -off), x1 = std::min(w, w - off);
+    const T gk = g[k];
+    for (int x = x0; x < x1; ++x) out[x] += gk * in[x + off];
+  }
+}
+
+// out = Σ_k g[k0 + k] rows[k] over the taps k0..k1-1 (rows[k] is row y + k - 5): the
+// vertical pass at one output row.
+template <class T>
+SP_VECTOR_CLONES void filter_column(const T* plane, T* out, int w, int y, int k0, int k1, const T* g) {
+  std::fill(out, out + w, T(0));
+  for (int k = k0; k < k1; ++k) {
+    const T* row = plane + size_t(y + k - kRadius) * w;
+    const T gk = g[k];
+    for (int x = 0; x < w; ++x) out[x] += gk * row[x];
+  }
+}
+
 // Filters `planes` planes of w x h (plane p at src + p*w*h) with the separable 11-tap
 // Gaussian, 'same' size, zero padding; tmp is scratch of the same size. The filter is
 // symmetric, so this operator is its own adjoint: the backward pass reuses it.
@@ -49,30 +75,13 @@ void filter_same(const T* src, T* dst, T* tmp, int planes, int w, int h) {
 #pragma omp parallel
   {
 #pragma omp for schedule(static)
-    for (int r = 0; r < rows; ++r) {
-      const T* in = src + size_t(r) * w;  // rows of consecutive planes are contiguous
-      T* out = tmp + size_t(r) * w;
-      std::fill(out, out + w, T(0));
-      for (int k = 0; k < kTaps; ++k) {
-        // out[x] += g[k] * in[x + k - 5] for the x where that input is inside the row.
-        const int off = k - kRadius;
-        const int x0 = std::max(0, -off), x1 = std::min(w, w - off);
-        const T gk = g[k];
-        for (int x = x0; x < x1; ++x) out[x] += gk * in[x + off];
-      }
-    }
+    for (int r = 0; r < rows; ++r)  // rows of consecutive planes are contiguous
+      filter_row(src + size_t(r) * w, tmp + size_t(r) * w, w, g);
 #pragma omp for schedule(static)
     for (int r = 0; r < rows; ++r) {
       const int p = r / h, y = r % h;
-      const T* in = tmp + size_t(p) * plane;
-      T* out = dst + size_t(r) * w;
-      std::fill(out, out + w, T(0));
       const int k0 = std::max(0, kRadius - y), k1 = std::min(kTaps, h + kRadius - y);
-      for (int k = k0; k < k1; ++k) {
-        const T* row = in + size_t(y + k - kRadius) * w;
-        const T gk = g[k];
-        for (int x = 0; x < w; ++x) out[x] += gk * row[x];
-      }
+      filter_column(tmp + size_t(p) * plane, dst + size_t(r) * w, w, y, k0, k1, g);
     }
   }
 }

@@ -189,14 +189,19 @@ void add_into(std::vector<float>& acc, const std::vector<float>& g) {
   for (size_t i = 0; i < acc.size(); ++i) acc[i] += g[i];
 }
 // acc += g for every parameter array (not the 2D means: densification statistics come from
-// the train-view render only).
-void add_gradients(GaussianGradients& acc, const GaussianGradients& g) {
+// the train-view render only). Of each Gaussian's SH row only the coefficients up to the
+// rendered degree: the others are zero in both.
+void add_gradients(GaussianGradients& acc, const GaussianGradients& g, int sh_degree) {
   add_into(acc.means, g.means);
   add_into(acc.log_scales, g.log_scales);
   add_into(acc.rotations, g.rotations);
   add_into(acc.opacities, g.opacities);
-  add_into(acc.sh, g.sh);
   add_into(acc.extras, g.extras);
+  if (acc.sh.size() != g.sh.size() || acc.opacities.empty()) return add_into(acc.sh, g.sh);
+  const size_t row = acc.sh.size() / acc.opacities.size();
+  const size_t used = std::min(row, size_t(sh_coeff_count(std::clamp(sh_degree, 0, 3))) * 3);
+  for (size_t i = 0; i < acc.sh.size(); i += row)
+    for (size_t k = 0; k < used; ++k) acc.sh[i + k] += g.sh[i + k];
 }
 
 void scale_image(Image& im, float k) {
@@ -421,7 +426,7 @@ StepStats Trainer::step() {
       sg.color = &shifted_grad;
       GaussianGradients g;
       raster.backward(shifted, params, ro, shifted_out, sg, g);
-      add_gradients(grads[f], g);
+      add_gradients(grads[f], g, ro.sh_degree);
     }
     if (f == 0) psnr0 = float(std::min(99.0, psnr(out.color, gt)));
     if (pair && f == 0) lap(f, "waiting for the second field");
@@ -457,7 +462,7 @@ StepStats Trainer::step() {
       }
       GaussianGradients g;
       rasterizer_of(f).backward(pc, params_of(fields_[f].model), ro, outs[f], og, g);
-      add_gradients(grads[f], g);
+      add_gradients(grads[f], g, ro.sh_degree);
     });
   }
 
@@ -468,21 +473,26 @@ StepStats Trainer::step() {
     if (std::vector<float>* g = gradient_group(grads[0], options_.test_poison_group); g && !g->empty())
       (*g)[g->size() / 2] = std::numeric_limits<float>::quiet_NaN();
   }
-  for (size_t f = 0; f < nf; ++f) {
-    // Poison values: Adam reports a non-finite result (a NaN or infinite gradient makes the
-    // moments and the parameter non-finite too), at no extra pass over memory; the screen
-    // gradients feed only the densification statistics.
-    const char* group = optimizer_.step(fields_[f].model, grads[f], fields_[f].adam, lr);
+  // Poison values: Adam reports a non-finite result (a NaN or infinite gradient makes the
+  // moments and the parameter non-finite too), at no extra pass over memory; the screen
+  // gradients feed only the densification statistics. The fields update side by side.
+  std::vector<const char*> bad_group(nf, nullptr);
+  for_fields([&](size_t f) {
+    GaussianModel& model = fields_[f].model;
+    const char* group = optimizer_.step(model, grads[f], fields_[f].adam, lr, active_sh_degree_);
     if (!group && !all_finite(grads[f].means2d)) group = "means";
-    if (group) {
+    bad_group[f] = group;
+    if (group) return;  // rolled back below
+    if (sv.max_angular_scale > 0)
+      clamp_angular_scales(model.means.data(), model.log_scales.data(), model.size(), train_centers_,
+                           sv.max_angular_scale);
+    if (sv.opacity_decay > 0 && it > schedule_.from) DensityController::decay_opacity(model, sv.opacity_decay);
+  });
+  for (size_t f = 0; f < nf; ++f)
+    if (const char* group = bad_group[f]) {
       const char* in_grads = non_finite_group(grads[f]);  // which it was, for the message
       return roll_back(it, in_grads ? "non-finite gradient" : "non-finite parameter", in_grads ? in_grads : group);
     }
-    if (sv.max_angular_scale > 0)
-      clamp_angular_scales(fields_[f].model.means.data(), fields_[f].model.log_scales.data(), fields_[f].model.size(),
-                           train_centers_, sv.max_angular_scale);
-    if (sv.opacity_decay > 0 && it > schedule_.from) DensityController::decay_opacity(fields_[f].model, sv.opacity_decay);
-  }
 
   clock_.lap("densify");
   if (it < schedule_.until) {

@@ -50,6 +50,37 @@ TEST(Adam, MatchesReferenceUpdateOverSeveralSteps) {
   EXPECT_NEAR(model.means[1], 0.0f, 0.0f);  // zero gradient: no motion
 }
 
+// Below the full SH degree, the idle coefficients get zero gradients (the renderer's
+// contract): skipping them must give what the full update gives, bit for bit, and a
+// coefficient becomes trained once its degree is active.
+TEST(Adam, IdleShDegreesAreSkippedWithTheFullUpdatesResult) {
+  GaussianModel full = one_gaussian(3);
+  for (size_t k = 0; k < full.sh.size(); ++k) full.sh[k] = 0.01f * float(k) - 0.2f;
+  GaussianModel skipped = full;
+  AdamState s_full, s_skipped;
+  s_full.reset_like(full);
+  s_skipped.reset_like(skipped);
+  const LearningRates lr;
+  for (int t = 0; t < 6; ++t) {
+    const int active = t < 3 ? 0 : 1;
+    GaussianGradients g;
+    g.means = {0.3f, -0.1f, 0.2f};
+    g.log_scales.assign(3, 0.05f);
+    g.rotations.assign(4, -0.02f);
+    g.opacities.assign(1, 0.4f);
+    g.sh.assign(full.sh.size(), 0.0f);
+    for (int k = 0; k < sh_coeff_count(active) * 3; ++k) g.sh[size_t(k)] = 0.1f * float(k % 7) - 0.3f;
+    EXPECT_EQ(Adam().step(full, g, s_full, lr), nullptr);
+    EXPECT_EQ(Adam().step(skipped, g, s_skipped, lr, active), nullptr);
+  }
+  EXPECT_EQ(full.sh, skipped.sh);
+  EXPECT_EQ(s_full.m.sh, s_skipped.m.sh);
+  EXPECT_EQ(s_full.v.sh, s_skipped.v.sh);
+  EXPECT_EQ(full.means, skipped.means);
+  EXPECT_NE(skipped.sh[4], 0.01f * 4 - 0.2f) << "a degree-1 coefficient trains once degree 1 is active";
+  EXPECT_EQ(skipped.sh[20], 0.01f * 20 - 0.2f) << "a degree-2 coefficient stays";
+}
+
 TEST(Adam, ExponentialScheduleHitsEndpointsAndIsLogLinear) {
   EXPECT_NEAR(exponential_lr(1.6e-4f, 1.6e-6f, 0, 1000), 1.6e-4f, 1e-10);
   EXPECT_NEAR(exponential_lr(1.6e-4f, 1.6e-6f, 1000, 1000), 1.6e-6f, 1e-12);
