@@ -206,18 +206,33 @@ Image composite_outside_mask(const Image& img, const Image& mask, float backgrou
   return out;
 }
 
-ObjectMaskedScores object_masked_scores(const Image& render, const Image& gt, const Image& mask) {
+namespace {
+// Render and ground truth composited on white outside the object, and the pixels fully inside.
+struct MaskedPair {
+  Image render, gt, inside;
+};
+MaskedPair masked_pair(const Image& render, const Image& gt, const Image& mask) {
   check_same("masked metrics", render, gt);
-  const Image r = composite_outside_mask(render, mask), g = composite_outside_mask(gt, mask);
+  MaskedPair p{composite_outside_mask(render, mask), composite_outside_mask(gt, mask), Image(mask.width, mask.height, 1)};
   // metrics_dtu.py selects mask == 1.0 exactly; a mask resampled from 8-bit 255s is exactly 1
   // in float too, the tolerance only absorbs rounding of the area average.
-  Image inside(mask.width, mask.height, 1);
   for (int y = 0; y < mask.height; ++y)
-    for (int x = 0; x < mask.width; ++x) inside.at(x, y, 0) = mask.at(x, y, 0) >= 1.0f - 1e-5f ? 1.0f : 0.0f;
+    for (int x = 0; x < mask.width; ++x) p.inside.at(x, y, 0) = mask.at(x, y, 0) >= 1.0f - 1e-5f ? 1.0f : 0.0f;
+  return p;
+}
+}  // namespace
+
+ObjectMaskedScores object_masked_scores(const Image& render, const Image& gt, const Image& mask) {
+  const MaskedPair p = masked_pair(render, gt, mask);
   ObjectMaskedScores s;
-  s.psnr = psnr(r, g, &inside);
-  s.ssim = ssim(r, g);
+  s.psnr = psnr(p.render, p.gt, &p.inside);
+  s.ssim = ssim(p.render, p.gt);
   return s;
+}
+
+double object_masked_psnr(const Image& render, const Image& gt, const Image& mask) {
+  const MaskedPair p = masked_pair(render, gt, mask);
+  return psnr(p.render, p.gt, &p.inside);
 }
 
 }  // namespace sp

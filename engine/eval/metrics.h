@@ -39,6 +39,8 @@ struct ObjectMaskedScores {
   double psnr = 0, ssim = 0;
 };
 ObjectMaskedScores object_masked_scores(const Image& render, const Image& gt, const Image& mask);
+// Its PSNR alone (training's held-out checkpoints need no SSIM).
+double object_masked_psnr(const Image& render, const Image& gt, const Image& mask);
 
 // img * m + background * (1 - m), per pixel, with m = mask channel 0 clamped to [0, 1].
 Image composite_outside_mask(const Image& img, const Image& mask, float background = 1.0f);

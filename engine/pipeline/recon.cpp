@@ -16,6 +16,7 @@
 #include "engine/core/output_lock.h"
 #include "engine/core/parallel.h"
 #include "engine/core/stop_signal.h"
+#include "engine/eval/metrics.h"
 #include "engine/io/cameras_json.h"
 #include "engine/io/gaussian_ply.h"
 #include "engine/io/image_io.h"
@@ -140,6 +141,11 @@ class HistoryRecorder {
       : first_(first), last_(last), bucket_(std::max(1L, (last - first) / kCurvePoints)), data_(data) {
     if (!heldout || data.test_ids.empty() || last <= first) return;
     subset_ = heldout_subset(data.test_ids.size());
+    // Decoded once: masks are not cached by the dataset, and images may leave its cache.
+    for (size_t i : subset_) {
+      images_.push_back(data.image_ptr(data.test_ids[i]));
+      masks_.push_back(data.mask(data.test_ids[i]));
+    }
     masked_ = initial.mean_masked_psnr >= 0;
     history_.heldout_label = std::string(masked_ ? "PSNR-M" : "PSNR") + ", " + std::to_string(subset_.size()) +
                              " of " + std::to_string(data.test_ids.size()) + " test views";
@@ -166,15 +172,24 @@ class HistoryRecorder {
   }
   void score_heldout(long iteration, Rasterizer& rasterizer, const GaussianModel& model, const RenderOptions& ro) {
     double sum = 0;
-    for (size_t i : subset_) {
-      const int id = data_.test_ids[i];
-      const Camera& cam = data_.cameras[size_t(id)];
-      const ViewScore v = score_view(cam.name, rasterizer.forward(cam, params_of(model), ro).color, data_.image(id),
-                                     data_.mask(id));
-      sum += masked_ ? v.masked_psnr : v.psnr;
+    int scored = 0;
+    for (size_t k = 0; k < subset_.size(); ++k) {
+      const Camera& cam = data_.cameras[size_t(data_.test_ids[subset_[k]])];
+      const Image render = rasterizer.forward(cam, params_of(model), ro).color;
+      // score_view's PSNR or PSNR-M without its SSIMs; a view with an empty mask has no PSNR-M.
+      if (!masked_) {
+        sum += psnr(render, *images_[k]);
+        ++scored;
+      } else if (!masks_[k].empty()) {
+        try {
+          sum += object_masked_psnr(render, *images_[k], masks_[k]);
+          ++scored;
+        } catch (const Error&) {
+        }
+      }
     }
     history_.heldout_iteration.push_back(double(iteration));
-    history_.heldout_psnr.push_back(sum / double(subset_.size()));
+    history_.heldout_psnr.push_back(scored > 0 ? sum / scored : 0.0);
     ++scored_;
   }
   const TrainingHistory& history() const { return history_; }
@@ -183,6 +198,8 @@ class HistoryRecorder {
   long first_, last_, bucket_;
   const Dataset& data_;
   std::vector<size_t> subset_;
+  std::vector<std::shared_ptr<const Image>> images_;  // of the subset
+  std::vector<Image> masks_;
   bool masked_ = false;
   double loss_ = 0, psnr_ = 0;
   long n_ = 0;
