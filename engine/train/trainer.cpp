@@ -346,7 +346,11 @@ StepStats Trainer::step() {
   StepStats stats;
   stats.pseudo_target = target != nullptr;
   const size_t nf = fields_.size();
-  std::vector<GaussianGradients> grads(nf);
+  // Reused from step to step (every backward overwrites them whole): no fresh megabytes to
+  // clear and fault in per render.
+  grads_.resize(nf);
+  scratch_grads_.resize(nf);
+  std::vector<GaussianGradients>& grads = grads_;
   // With a second rasterizer, the co-trained fields render and differentiate at the same
   // time on two halves of the threads (run_pair): no field touches the other's state until
   // the co-regularization, and the results are the same as one after the other.
@@ -424,7 +428,7 @@ StepStats Trainer::step() {
       lap(f, "binocular");
       OutputGradients sg;
       sg.color = &shifted_grad;
-      GaussianGradients g;
+      GaussianGradients& g = scratch_grads_[f];
       raster.backward(shifted, params, ro, shifted_out, sg, g);
       add_gradients(grads[f], g, ro.sh_degree);
     }
@@ -460,7 +464,7 @@ StepStats Trainer::step() {
         depth_grad = depth_smoothness_gradient(outs[f], outs[f].color, sv);
         og.depth = &depth_grad;
       }
-      GaussianGradients g;
+      GaussianGradients& g = scratch_grads_[f];
       rasterizer_of(f).backward(pc, params_of(fields_[f].model), ro, outs[f], og, g);
       add_gradients(grads[f], g, ro.sh_degree);
     });

@@ -138,6 +138,7 @@ class Trainer final : public TrainingBackend {
   int poisoned_ = 0;         // test_poison_iteration injections so far
   Fingerprint fingerprint_;
   StageClock clock_;         // the per-part breakdown of stage_seconds()
+  std::vector<GaussianGradients> grads_, scratch_grads_;  // per field, kept for their buffers
 };
 
 
