@@ -9,6 +9,7 @@
 # Optional: OPENSPLAT_THREADS=N sets OMP_NUM_THREADS for OpenSplat (its libtorch ops).
 set -euo pipefail
 [ -n "${OPENSPLAT:-}" ] || { echo "skipping: OPENSPLAT is not set"; exit 0; }
+OPENSPLAT=$(realpath "$(command -v "$OPENSPLAT")")   # it runs from a scratch folder
 cd "$(dirname "$0")/.."
 data=${SPARSPLAT_DATA_DIR:-../shared/data}/statue
 [ -d "$data" ] || { echo "bench: $data not found; skipping"; exit 0; }
