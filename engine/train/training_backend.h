@@ -8,6 +8,7 @@
 
 #include "engine/model/gaussian_model.h"
 #include "engine/render/rasterizer.h"
+#include "engine/train/appearance.h"
 #include "engine/train/train_options.h"
 
 namespace sp {
@@ -48,6 +49,9 @@ class TrainingBackend {
   // Depth priors for train views (options().sparse.depth_prior weighs them). A backend
   // without them throws BadInput.
   virtual void set_depth_priors(std::vector<DepthPrior> priors) = 0;
+
+  // The per-photo colour codes (options().appearance); null when the run has none.
+  virtual const AppearanceCodes* appearance_codes() const { return nullptr; }
 };
 
 }  // namespace sp
