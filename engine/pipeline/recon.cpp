@@ -244,7 +244,7 @@ void score_halves(Rasterizer& rasterizer, const Dataset& data, const GaussianMod
     Image left(render.width, render.height, 1);
     for (int y = 0; y < render.height; ++y)
       for (int x = 0; x < half; ++x) left.pixels[size_t(y) * size_t(render.width) + size_t(x)] = 1.0f;
-    const Image shown = apply_affine_colour(fit_appearance_code(render, gt, left), render);
+    const Image shown = apply_affine_colour(fit_appearance_code(render, gt, left), render, true);
     const Image gt_right = columns(gt, half, gt.width), mask_right = columns(mask, half, gt.width);
     a.push_back(score_view(cam.name, columns(shown, half, shown.width), gt_right, mask_right));
     b.push_back(score_view(cam.name, columns(render, half, render.width), gt_right, mask_right));
@@ -346,7 +346,7 @@ nlohmann::ordered_json write_transient_masks(Rasterizer& rasterizer, const Datas
     const int id = data.train_ids[k];
     const Camera& cam = data.cameras[size_t(id)];
     Image render = rasterizer.forward(cam, params_of(model), ro).color;
-    if (codes) render = apply_affine_colour(codes->code(k), render);
+    if (codes) render = apply_affine_colour(codes->code(k), render, true);
     Image transient = transient_inlier_mask(render, data.image(id), robust);
     double sum = 0;
     for (float& v : transient.pixels) sum += (v = 1.0f - v);

@@ -1,5 +1,6 @@
 #include "engine/train/appearance.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -11,23 +12,33 @@
 namespace sp {
 
 template <class T>
-void apply_affine_colour(const T* code, const T* in, T* out, size_t pixels) {
+void apply_affine_colour(const T* code, const T* in, T* out, size_t pixels, bool clip) {
   const T* A = code;
   const T* b = code + 9;
   for (size_t p = 0; p < pixels; ++p) {
     const T r = in[3 * p], g = in[3 * p + 1], bl = in[3 * p + 2];
-    for (int i = 0; i < 3; ++i) out[3 * p + size_t(i)] = A[3 * i] * r + A[3 * i + 1] * g + A[3 * i + 2] * bl + b[i];
+    for (int i = 0; i < 3; ++i) {
+      const T o = A[3 * i] * r + A[3 * i + 1] * g + A[3 * i + 2] * bl + b[i];
+      out[3 * p + size_t(i)] = clip ? std::clamp(o, T(0), T(1)) : o;
+    }
   }
 }
 
 template <class T>
-void affine_colour_backward(const T* code, const T* in, const T* grad_out, T* grad_in, T* grad_code, size_t pixels) {
+void affine_colour_backward(const T* code, const T* in, const T* grad_out, T* grad_in, T* grad_code, size_t pixels,
+                            bool clip) {
   const T* A = code;
+  const T* b = code + 9;
   // Summed in double in pixel order: the same result for any thread count.
   double gA[9] = {}, gb[3] = {};
   for (size_t p = 0; p < pixels; ++p) {
     const T* c = in + 3 * p;
-    const T* g = grad_out + 3 * p;
+    T g[3] = {grad_out[3 * p], grad_out[3 * p + 1], grad_out[3 * p + 2]};
+    if (clip)
+      for (int i = 0; i < 3; ++i) {
+        const T o = A[3 * i] * c[0] + A[3 * i + 1] * c[1] + A[3 * i + 2] * c[2] + b[i];
+        if (o < T(0) || o > T(1)) g[i] = 0;
+      }
     for (int i = 0; i < 3; ++i) {
       for (int j = 0; j < 3; ++j) gA[3 * i + j] += double(g[i]) * double(c[j]);
       gb[i] += double(g[i]);
@@ -39,16 +50,16 @@ void affine_colour_backward(const T* code, const T* in, const T* grad_out, T* gr
   for (int k = 0; k < 3; ++k) grad_code[9 + k] += T(gb[k]);
 }
 
-template void apply_affine_colour<float>(const float*, const float*, float*, size_t);
-template void apply_affine_colour<double>(const double*, const double*, double*, size_t);
-template void affine_colour_backward<float>(const float*, const float*, const float*, float*, float*, size_t);
-template void affine_colour_backward<double>(const double*, const double*, const double*, double*, double*, size_t);
+template void apply_affine_colour<float>(const float*, const float*, float*, size_t, bool);
+template void apply_affine_colour<double>(const double*, const double*, double*, size_t, bool);
+template void affine_colour_backward<float>(const float*, const float*, const float*, float*, float*, size_t, bool);
+template void affine_colour_backward<double>(const double*, const double*, const double*, double*, double*, size_t, bool);
 
-Image apply_affine_colour(const std::vector<float>& code, const Image& rgb) {
+Image apply_affine_colour(const std::vector<float>& code, const Image& rgb, bool clip) {
   if (code.size() != size_t(kAppearanceParams) || rgb.channels != 3)
     throw_internal("apply_affine_colour: needs a 12-value code and an RGB image");
   Image out(rgb.width, rgb.height, 3);
-  apply_affine_colour(code.data(), rgb.pixels.data(), out.pixels.data(), rgb.pixel_count());
+  apply_affine_colour(code.data(), rgb.pixels.data(), out.pixels.data(), rgb.pixel_count(), clip);
   return out;
 }
 

@@ -18,15 +18,19 @@ namespace sp {
 constexpr int kAppearanceParams = 12;
 
 // The transform and its backward pass on raw HWC RGB arrays (float for training, double for
-// the finite-difference check). apply: out[p] = A in[p] + b. backward: given dL/d(out),
-// writes dL/d(in) = Aᵀ dL/d(out) (when grad_in is not null) and adds dL/d(code) =
-// [Σ_p dL/dout_p in_pᵀ, Σ_p dL/dout_p] into grad_code.
+// the finite-difference check). apply: out[p] = A in[p] + b, with `clip` clamped to [0, 1]
+// as a camera clips (training compares with photos whose highlights and shadows are
+// clipped; without the clamp a bright photo's code is pulled toward a lower gain by its
+// saturated pixels). backward: given dL/d(out), writes dL/d(in) = Aᵀ dL/d(out) (when
+// grad_in is not null) and adds dL/d(code) = [Σ_p dL/dout_p in_pᵀ, Σ_p dL/dout_p] into
+// grad_code; with `clip`, an output channel outside [0, 1] passes no gradient.
 template <class T>
-void apply_affine_colour(const T* code, const T* in, T* out, size_t pixels);
+void apply_affine_colour(const T* code, const T* in, T* out, size_t pixels, bool clip = false);
 template <class T>
-void affine_colour_backward(const T* code, const T* in, const T* grad_out, T* grad_in, T* grad_code, size_t pixels);
+void affine_colour_backward(const T* code, const T* in, const T* grad_out, T* grad_in, T* grad_code, size_t pixels,
+                            bool clip = false);
 
-Image apply_affine_colour(const std::vector<float>& code, const Image& rgb);
+Image apply_affine_colour(const std::vector<float>& code, const Image& rgb, bool clip = false);
 
 // One code per train view, in the order of the dataset's train ids.
 struct AppearanceCodes {

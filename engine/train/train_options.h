@@ -109,7 +109,7 @@ struct PseudoTargetOptions {
 // Per-image affine colour codes (engine/train/appearance.h, docs/in_the_wild.md).
 struct AppearanceOptions {
   bool enabled = false;
-  float lr = 2e-3f;  // Adam, per code; each code steps only when its photo is trained on
+  float lr = 2e-2f;  // Adam, per code; each code steps only when its photo is trained on
 };
 
 struct TrainOptions {

@@ -370,7 +370,7 @@ StepStats Trainer::step() {
     const Image* backdrop =
         !target && !backdrop_.empty() && !backdrop_[size_t(view)].empty() ? &backdrop_[size_t(view)] : nullptr;
     // The render as this photo's look (its colour code), and the pixels the trimmed loss keeps.
-    const Image shown = slot >= 0 ? apply_affine_colour(code, out.color) : Image();
+    const Image shown = slot >= 0 ? apply_affine_colour(code, out.color, true) : Image();
     const Image& color = slot >= 0 ? shown : out.color;
     Image weight;
     if (robust) {
@@ -387,7 +387,7 @@ StepStats Trainer::step() {
     if (slot >= 0) {
       Image to_render(out.color.width, out.color.height, 3);
       affine_colour_backward(code.data(), out.color.pixels.data(), loss.grad.pixels.data(), to_render.pixels.data(),
-                             code_grad.data(), out.color.pixel_count());
+                             code_grad.data(), out.color.pixel_count(), true);
       loss.grad = std::move(to_render);
     }
     OutputGradients og;

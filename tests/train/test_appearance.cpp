@@ -29,7 +29,7 @@ std::vector<double> random_code(Rng& rng) {
   return c;
 }
 
-// L(code, in) = 0.8 L1(A in + b, target) + 0.2 (1 - SSIM_train(A in + b, target)), and its
+// L(code, in) = 0.8 L1(clamp(A in + b), target) + 0.2 (1 - SSIM_train(A in + b, target)), and its
 // gradient through affine_colour_backward.
 struct LossThroughCode {
   int w = 13, h = 11;
@@ -38,13 +38,13 @@ struct LossThroughCode {
                std::vector<double>* g_in = nullptr) const {
     const size_t n = size_t(w) * size_t(h);
     std::vector<double> out(3 * n), g_out(3 * n, 0.0);
-    apply_affine_colour(code.data(), input.data(), out.data(), n);
+    apply_affine_colour(code.data(), input.data(), out.data(), n, true);
     double L = 0.8 * l1_loss_raw<double>(w, h, 3, out.data(), target.data(), g_out.data(), 0.8, false);
     L += 0.2 * (1.0 - ssim_train_raw<double>(w, h, 3, out.data(), target.data(), g_out.data(), -0.2, true));
     if (g_code) {
       g_code->assign(kAppearanceParams, 0.0);
       g_in->assign(3 * n, 0.0);
-      affine_colour_backward(code.data(), input.data(), g_out.data(), g_in->data(), g_code->data(), n);
+      affine_colour_backward(code.data(), input.data(), g_out.data(), g_in->data(), g_code->data(), n, true);
     }
     return L;
   }
@@ -55,7 +55,8 @@ TEST(Appearance, GradientMatchesFiniteDifferences) {
   LossThroughCode f;
   const size_t n = size_t(f.w) * size_t(f.h);
   for (size_t i = 0; i < 3 * n; ++i) f.in.push_back(rng.uniform(0.05f, 0.95f)), f.target.push_back(rng.uniform());
-  const std::vector<double> code = random_code(rng);
+  std::vector<double> code = random_code(rng);
+  code[0] = 1.3, code[9] = 0.05;  // some red outputs beyond 1: the clamp takes part
   std::vector<double> g_code, g_in;
   f.value(code, f.in, &g_code, &g_in);
   const double h = 1e-6;

@@ -89,7 +89,7 @@ int run_render(const RenderArgs& given) {
   ProgressLine progress("render", long(cameras.size()), 5.0);
   for (size_t i = 0; i < cameras.size(); ++i) {
     Image color = rasterizer->forward(cameras[i], params_of(model), ro).color;
-    if (!code.empty()) color = apply_affine_colour(code, color);
+    if (!code.empty()) color = apply_affine_colour(code, color, true);
     save_png((fs::path(args.output) / render_file_name(cameras[i].name)).string(), color);
     progress.update(long(i + 1), cameras[i].name);
   }
