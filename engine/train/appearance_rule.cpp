@@ -37,7 +37,7 @@ double spread(const std::vector<double>& v) {
   return *hi - *lo;
 }
 
-constexpr size_t kMinPointsPerPhoto = 10;
+constexpr size_t kMinPointsPerPhoto = 30;
 
 }  // namespace
 
