@@ -37,6 +37,8 @@ std::string cuda_trainer_unsupported(const TrainOptions& o) {
   if (sv.binocular > 0) return "the binocular consistency term";
   if (sv.start_box_margin > 0) return "pruning outside the start's box";
   if (o.checkpoint_interval > 0) return "checkpoints";
+  if (o.appearance.enabled) return "appearance codes (docs/in_the_wild.md)";
+  if (o.robust.enabled) return "the trimmed loss (docs/in_the_wild.md)";
   // Pseudo views only matter through co-training / depth smoothness (both refused above).
   return "";
 }

@@ -23,6 +23,8 @@
 #include "engine/language/language_pipeline.h"
 #include "engine/pipeline/devices.h"
 #include "engine/pipeline/run_report.h"
+#include "engine/train/appearance_fit.h"
+#include "engine/train/appearance_rule.h"
 #include "engine/train/trainer.h"  // checkpoint fingerprints
 
 namespace sp {
@@ -236,6 +238,43 @@ void check_config(const ReconConfig& c) {
     throw_bad_input(c.language.features, "language feature folder not found (LangSplat's language_features/)");
   if (!c.language.features.empty() && c.language.iterations < 1)
     throw_bad_input("--language-iterations", "must be at least 1");
+  if (c.wild.appearance != "auto" && c.wild.appearance != "on" && c.wild.appearance != "off")
+    throw_bad_input("--appearance", "expected off, on or auto, found '" + c.wild.appearance + "'");
+  if (c.wild.robust_loss != "on" && c.wild.robust_loss != "off")
+    throw_bad_input("--robust-loss", "expected off or on, found '" + c.wild.robust_loss + "'");
+}
+
+// Columns [x0, x1) of an image.
+Image columns(const Image& im, int x0, int x1) {
+  if (im.empty()) return im;
+  Image out(x1 - x0, im.height, im.channels);
+  for (int y = 0; y < im.height; ++y)
+    std::copy(im.pixels.begin() + (std::ptrdiff_t(y) * im.width + x0) * im.channels,
+              im.pixels.begin() + (std::ptrdiff_t(y) * im.width + x1) * im.channels,
+              out.pixels.begin() + std::ptrdiff_t(y) * out.width * out.channels);
+  return out;
+}
+
+// The PhotoTourism protocol (NeRF-W): each test photo's colour code is fitted on its left
+// half (geometry frozen) and the right half is scored; also the right half without a code.
+void score_halves(Rasterizer& rasterizer, const Dataset& data, const GaussianModel& model, const RenderOptions& ro,
+                  Scores& fitted, Scores& unfitted) {
+  std::vector<ViewScore> a, b;
+  for (int id : data.test_ids) {
+    const Camera& cam = data.cameras[size_t(id)];
+    const Image render = rasterizer.forward(cam, params_of(model), ro).color;
+    const Image gt = data.image(id), mask = data.mask(id);
+    const int half = render.width / 2;
+    Image left(render.width, render.height, 1);
+    for (int y = 0; y < render.height; ++y)
+      for (int x = 0; x < half; ++x) left.pixels[size_t(y) * size_t(render.width) + size_t(x)] = 1.0f;
+    const Image shown = apply_affine_colour(fit_appearance_code(render, gt, left), render, true);
+    const Image gt_right = columns(gt, half, gt.width), mask_right = columns(mask, half, gt.width);
+    a.push_back(score_view(cam.name, columns(shown, half, shown.width), gt_right, mask_right));
+    b.push_back(score_view(cam.name, columns(render, half, render.width), gt_right, mask_right));
+  }
+  fitted = summarize(std::move(a));
+  unfitted = summarize(std::move(b));
 }
 
 std::string number_text(double v, const char* format) {
@@ -325,6 +364,28 @@ void remove_stale_temporaries(const fs::path& out) {
   }
 }
 
+// The trimmed loss's final decision on each train photo (1 = treated as transient, white),
+// rendered with the trained model and the photo's code: transient/<image>.png. Returns the
+// share of transient pixels per photo.
+nlohmann::ordered_json write_transient_masks(Rasterizer& rasterizer, const Dataset& data, const GaussianModel& model,
+                                             const AppearanceCodes* codes, const RenderOptions& ro,
+                                             const RobustLossOptions& robust, const fs::path& dir) {
+  fs::create_directories(dir);
+  nlohmann::ordered_json shares = nlohmann::json::object();
+  for (size_t k = 0; k < data.train_ids.size(); ++k) {
+    const int id = data.train_ids[k];
+    const Camera& cam = data.cameras[size_t(id)];
+    Image render = rasterizer.forward(cam, params_of(model), ro).color;
+    if (codes) render = apply_affine_colour(codes->code(k), render, true);
+    Image transient = transient_inlier_mask(render, data.image(id), robust);
+    double sum = 0;
+    for (float& v : transient.pixels) sum += (v = 1.0f - v);
+    save_png((dir / render_file_name(cam.name)).string(), transient);
+    shares[cam.name] = sum / double(std::max<size_t>(1, transient.pixels.size()));
+  }
+  return shares;
+}
+
 std::string signal_name(int sig) {
   return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
 }
@@ -381,6 +442,18 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   result.regularizers = apply_regularizers(cfg.regularizers, data.train_ids.size(),
                                            capture_traits(train_cameras, data.format == "blender"), to);
   log_info("regularizers: " + result.regularizers);
+  // Photos in the wild: per-photo colour codes (on, or auto by the photos' exposure spread)
+  // and the trimmed loss.
+  if (cfg.wild.appearance == "auto") {
+    const AppearanceSpread spread = measure_appearance_spread(data);
+    to.appearance.enabled = spread.differs();
+    result.appearance = std::string(to.appearance.enabled ? "on" : "off") + " (auto: " + spread.describe() + ")";
+  } else {
+    to.appearance.enabled = cfg.wild.appearance == "on";
+    result.appearance = cfg.wild.appearance;
+  }
+  to.robust.enabled = cfg.wild.robust_loss == "on";
+  log_info("appearance codes: " + result.appearance + "; robust loss: " + cfg.wild.robust_loss);
   if (cfg.adjust_training) cfg.adjust_training(to);
   // The GPU-resident trainer runs the plain recipe; a run needing anything it lacks stays on
   // the CPU (auto) or is refused (cuda).
@@ -552,9 +625,17 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
       if (!refined.views.empty())
         prior_json["final_pass_mean"] = {{"psnr", refined.mean_psnr}, {"ssim", refined.mean_ssim}};
     }
-    char detail[96];
+    if (cfg.wild.half_protocol)
+      score_halves(*rasterizer, data, rgb, eval_ro, result.half_scores, result.half_scores_unfitted);
+    char detail[160];
     std::snprintf(detail, sizeof detail, "%zu views, mean PSNR %.3f", result.scores.views.size(), result.scores.mean_psnr);
-    stages.finish(detail);
+    std::string line = detail;
+    if (cfg.wild.half_protocol) {
+      std::snprintf(detail, sizeof detail, "; right halves, code fitted on the left: PSNR %.3f SSIM %.4f",
+                    result.half_scores.mean_psnr, result.half_scores.mean_ssim);
+      line += detail;
+    }
+    stages.finish(line);
   }
   result.wall_seconds = seconds_since(t0);
 
@@ -569,6 +650,15 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
     else
       write_gaussian_ply((out / "point_cloud.ply").string(), result.model);
     write_cameras_json((out / "cameras.json").string(), data.cameras);
+    if (const AppearanceCodes* codes = backend->appearance_codes())
+      write_appearance_codes((out / "appearance.json").string(), *codes);
+    nlohmann::ordered_json transient;
+    if (to.robust.enabled) {
+      RenderOptions ro = eval_ro;
+      ro.sh_degree = result.sh_degree;
+      transient = write_transient_masks(*rasterizer, data, backend->model(), backend->appearance_codes(), ro, to.robust,
+                                        out / "transient");
+    }
     nlohmann::ordered_json run = {
         {"iterations", result.iterations},
         {"iterations_this_run", result.iterations_this_run},
@@ -583,6 +673,8 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
         {"threads", thread_count()},
         {"init", result.init},
         {"regularizers", result.regularizers},
+        {"appearance", result.appearance},
+        {"robust_loss", cfg.wild.robust_loss},
         {"seed", cfg.seed},
         {"resolution", {data.cameras[0].width, data.cameras[0].height}},
         {"train_views", data.train_ids.size()},
@@ -591,6 +683,23 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
     if (result.initial_scores.mean_masked_psnr >= 0)
       run["initial_mean"]["masked_psnr"] = result.initial_scores.mean_masked_psnr;
     if (prior_driver) run["prior"] = prior_json;
+    if (!transient.is_null()) run["transient_share"] = transient;
+    if (cfg.wild.half_protocol) {
+      const auto mean = [](const Scores& sc) {
+        nlohmann::ordered_json m = {{"psnr", sc.mean_psnr}, {"ssim", sc.mean_ssim}};
+        if (sc.mean_masked_psnr >= 0) m["masked_psnr"] = sc.mean_masked_psnr;
+        return m;
+      };
+      nlohmann::ordered_json views = nlohmann::json::array();
+      for (size_t i = 0; i < result.half_scores.views.size(); ++i)
+        views.push_back({{"name", result.half_scores.views[i].name},
+                         {"psnr", result.half_scores.views[i].psnr},
+                         {"ssim", result.half_scores.views[i].ssim}});
+      run["halves"] = {{"protocol", "colour code fitted on the left half, scored on the right half"},
+                       {"fitted", mean(result.half_scores)},
+                       {"unfitted", mean(result.half_scores_unfitted)},
+                       {"views", views}};
+    }
     nlohmann::ordered_json stage_list = nlohmann::json::array();
     for (const StageReport& s : result.stages)
       stage_list.push_back({{"stage", stage_name(s.stage)}, {"ran", s.ran}, {"detail", s.detail}, {"seconds", s.seconds}});

@@ -38,6 +38,15 @@ struct LanguageStageConfig {
   long iterations = 10000;
 };
 
+// Photos in the wild (docs/in_the_wild.md).
+struct WildConfig {
+  std::string appearance = "auto";  // off | on | auto (on when the photos' exposure differs: engine/train/appearance_rule.h)
+  std::string robust_loss = "off";  // off | on: the trimmed loss (engine/train/robust_loss.h); writes transient/
+  // Also score every test view's right half after fitting its colour code on its left half
+  // (the PhotoTourism protocol of NeRF-W); metrics.json "halves".
+  bool half_protocol = false;
+};
+
 // What a reconstruction is told; the CLI parses its options straight into this.
 struct ReconConfig {
   std::string output;            // output folder; "" = nothing written (the result only)
@@ -57,6 +66,7 @@ struct ReconConfig {
   RegularizerConfig regularizers;
   prior::PriorConfig prior;
   LanguageStageConfig language;
+  WildConfig wild;
   std::string device = "auto";   // auto | cpu | cuda (engine/pipeline/devices.h)
   // How the run was asked for, in the front door's own terms (the CLI's options as JSON,
   // tools/sparsplat/option_file.h): written as config.json beside split.json. "" = no file.
@@ -102,6 +112,10 @@ struct ReconResult {
   std::string device;            // "cpu", "cuda: <name>"
   std::string init;              // sfm | mvs | random
   std::string regularizers;      // one-line summary
+  std::string appearance;        // "on", "off", with the auto rule's measurement
+  // The half protocol (WildConfig::half_protocol): right halves with the colour code fitted on
+  // the left half, and without any code.
+  Scores half_scores, half_scores_unfitted;
   std::vector<StageReport> stages;  // every stage in order, ran or not
 };
 

@@ -55,26 +55,30 @@ struct Dataset::ImageSource {
       throw_bad_input(v.path, "decodes to " + std::to_string(img.width) + "x" + std::to_string(img.height) +
                                   " but its header said " + std::to_string(v.disk_width) + "x" +
                                   std::to_string(v.disk_height) + " at load (file changed?)");
-    img = to_rgb(std::move(img));
-    if (v.lens >= 0) {
-      const Camera& c = v.disk_camera;
-      const auto map = maps.get(
-          uint64_t(v.lens),
-          [&] {
-            auto m = std::make_shared<const UndistortMap>(
-                make_undistort_map(c.width, c.height, c.fx, c.fy, c.cx, c.cy, v.distortion));
-            const double frac = double(m->outside) / (double(c.width) * c.height);
-            if (frac > 0.001)
-              log_warn(v.path + ": " + std::to_string(int(std::lround(frac * 1000)) / 10.0).substr(0, 4) +
-                       "% of the undistorted image lies outside the photo (" + v.distortion.describe() +
-                       "); those pixels repeat the edge");
-            return m;
-          },
-          [](const UndistortMap& m) { return m.bytes(); });
-      img = undistort_image(img, *map);
-    }
+    img = undistorted(v, to_rgb(std::move(img)));
     if (img.width != v.width || img.height != v.height) img = resize_image(img, v.width, v.height);
     return img;
+  }
+
+  // The photo (or its mask: the same lens, the same pixels) through its lens's undistortion
+  // map; unchanged for a pinhole view.
+  Image undistorted(const View& v, Image img) {
+    if (v.lens < 0) return img;
+    const Camera& c = v.disk_camera;
+    const auto map = maps.get(
+        uint64_t(v.lens),
+        [&] {
+          auto m = std::make_shared<const UndistortMap>(
+              make_undistort_map(c.width, c.height, c.fx, c.fy, c.cx, c.cy, v.distortion));
+          const double frac = double(m->outside) / (double(c.width) * c.height);
+          if (frac > 0.001)
+            log_warn(v.path + ": " + std::to_string(int(std::lround(frac * 1000)) / 10.0).substr(0, 4) +
+                     "% of the undistorted image lies outside the photo (" + v.distortion.describe() +
+                     "); those pixels repeat the edge");
+          return m;
+        },
+        [](const UndistortMap& m) { return m.bytes(); });
+    return undistort_image(img, *map);
   }
 
   Image to_rgb(Image img) const {
@@ -108,6 +112,18 @@ Image Dataset::mask(int view) const {
   const Image file = load_image(mask_paths[size_t(view)]);
   Image m(file.width, file.height, 1);
   for (size_t p = 0; p < m.pixel_count(); ++p) m.pixels[p] = file.pixels[p * size_t(file.channels)];
+  // A mask of a distorted photo (the statue's) is in the photo's pixels: undistort it the same way.
+  if (source) {
+    const ImageSource::View& v = source->views[size_t(view)];
+    if (v.lens >= 0) {
+      if (m.width != v.disk_width || m.height != v.disk_height)
+        throw_bad_input(mask_paths[size_t(view)], "mask of a distorted photo must have the photo's size (" +
+                                                      std::to_string(v.disk_width) + "x" + std::to_string(v.disk_height) +
+                                                      "), found " + std::to_string(m.width) + "x" +
+                                                      std::to_string(m.height));
+      m = source->undistorted(v, std::move(m));
+    }
+  }
   const Camera& c = cameras[size_t(view)];
   if (m.width != c.width || m.height != c.height) m = resize_image(m, c.width, c.height);
   return m;
@@ -200,8 +216,8 @@ Split choose_split(const Loaded& L, const DatasetOptions& opt, const std::string
 
 // Object masks beside a COLMAP/LLFF/Blender dataset: a mask/ or masks/ folder holding, per
 // view, a file named like the image (any image extension) or by the view's index ({i:03d}.png,
-// as DTU/IDR and our generator write). Masks of distorted photos would need the same
-// undistortion as the photos, so they are left out there (with a note).
+// as DTU/IDR and our generator write). Masks of distorted photos go through the same
+// undistortion as the photos (Dataset::mask).
 std::vector<std::string> find_mask_files(const std::string& root, const std::vector<std::string>& images,
                                          const std::vector<View>& views) {
   for (const char* folder : {"mask", "masks"}) {
@@ -223,12 +239,10 @@ std::vector<std::string> find_mask_files(const std::string& root, const std::vec
         }
     }
     if (count == 0) continue;
-    for (const auto& v : views)
-      if (!v.distortion.is_none()) {
-        log_info(root + ": object masks in " + dir.string() + " not used: the photos are undistorted at load and the masks are not");
-        return {};
-      }
-    log_info(root + ": " + std::to_string(count) + " object masks from " + dir.string());
+    bool distorted = false;
+    for (const auto& v : views) distorted = distorted || !v.distortion.is_none();
+    log_info(root + ": " + std::to_string(count) + " object masks from " + dir.string() +
+             (distorted ? " (undistorted with the photos)" : ""));
     return found;
   }
   return {};

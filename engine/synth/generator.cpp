@@ -205,9 +205,31 @@ SynthResult generate_dataset(const SceneDesc& scene_in, const SynthOptions& opti
   };
   std::vector<std::vector<Observation>> observations(static_cast<size_t>(n));
 
+  // Photos in the wild: the input views' transforms (index = position in input_views).
+  const bool wild = options.wild.colour_spread > 0 || options.wild.occluders > 0;
+  WildPhotoOptions wild_options = options.wild;
+  if (wild_options.seed == 0) wild_options.seed = d.seed + 1;
+  const std::vector<ColourTransform> transforms =
+      draw_colour_transforms(int(res.split.input_views.size()), wild_options);
+  nlohmann::ordered_json wild_json = nlohmann::json::array();
   for (int i = 0; i < n; ++i) {
     const RigCamera& cam = res.cameras[size_t(i)];
-    const RenderedView view = tracer.render(cam, d.supersampling);
+    RenderedView view = tracer.render(cam, d.supersampling);
+    const auto input = std::find(res.split.input_views.begin(), res.split.input_views.end(), i);
+    if (wild && input != res.split.input_views.end()) {
+      const size_t k = size_t(input - res.split.input_views.begin());
+      apply_colour_transform(view.color, transforms[k]);
+      const Image pasted = paste_occluders(view.color, i, wild_options);
+      double share = 0;
+      for (float v : pasted.pixels) share += double(v);
+      share /= double(std::max<size_t>(1, pasted.pixels.size()));
+      for (const fs::path& base : {spare, colmap})
+        if ((base == spare && options.spare) || (base == colmap && options.colmap)) {
+          make_dirs(base / "transient");
+          save_png((base / "transient" / spare_mask_name(i)).string(), pasted);
+        }
+      wild_json.push_back({{"view", i}, {"code", transforms[k].code()}, {"occluder_share", share}});
+    }
     const std::string image_name = spare_image_name(i, res.lighting);
     const std::string mask_name = spare_mask_name(i);
     const std::string depth_name = mask_name.substr(0, 3) + ".npy";
@@ -337,6 +359,15 @@ SynthResult generate_dataset(const SceneDesc& scene_in, const SynthOptions& opti
     write_text_atomic(res.split_file, encode_spare_split(all));
   }
   write_text_atomic((out / (d.name + "_synth.json")).string(), info_json(d, res.lighting, res));
+  if (wild) {
+    nlohmann::ordered_json j = {{"colour_spread", options.wild.colour_spread},
+                                {"occluders", options.wild.occluders},
+                                {"occluder_size", options.wild.occluder_size},
+                                {"seed", wild_options.seed},
+                                {"code_layout", "out = A c + b; A row-major (9), b (3); input views only"},
+                                {"views", wild_json}};
+    write_text_atomic((out / (d.name + "_wild.json")).string(), j.dump(2) + "\n");
+  }
   return res;
 }
 

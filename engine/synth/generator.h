@@ -10,6 +10,9 @@
 //       mask/{i:03d}.png                8-bit object mask: 255 where the pixel-centre ray hits an object
 //       depth/{i:03d}.npy               float32 H x W: view-space z (scene units) of the surface
 //                                       through each pixel centre (0: nothing hit)
+//       transient/{i:03d}.png           with SynthOptions::wild occluders: 255 where one was pasted
+//   <out>/<scene>_wild.json           with SynthOptions::wild: each input view's colour transform
+//                                     (appearance.h code layout) and occluder share
 //   <out>/<scene>_colmap/             COLMAP text model of the same views
 //       images/cam_{i+1:03d}_{L}_0000.png, mask/, depth/ (as above)
 //       sparse/0/cameras.txt            one PINHOLE camera
@@ -27,6 +30,7 @@
 
 #include "engine/synth/camera_rig.h"
 #include "engine/synth/scene_file.h"
+#include "engine/synth/wild_photos.h"
 
 namespace sp::synth {
 
@@ -38,6 +42,9 @@ struct SynthOptions {
   int supersampling = 0;      // 0: the scene's
   bool spare = true;          // write <out>/<scene>/ (+ split.json)
   bool colmap = true;         // write <out>/<scene>_colmap/
+  // Photos in the wild (wild_photos.h): the input views (not the test views) get colour
+  // transforms and pasted occluders; the seed is the scene's unless wild.seed is set.
+  WildPhotoOptions wild;
 };
 
 // The scene with the options applied and checked (BadInput for out-of-range values).

@@ -12,6 +12,7 @@
 #include "engine/train/adam.h"
 #include "engine/train/backdrop.h"
 #include "engine/train/densify.h"
+#include "engine/train/robust_loss.h"
 #include "engine/train/unpooling.h"
 
 namespace sp {
@@ -105,6 +106,12 @@ struct PseudoTargetOptions {
   float loss_weight = 0.3f;         // multiplies that iteration's photometric loss
 };
 
+// Per-image affine colour codes (engine/train/appearance.h, docs/in_the_wild.md).
+struct AppearanceOptions {
+  bool enabled = false;
+  float lr = 2e-2f;  // Adam, per code; each code steps only when its photo is trained on
+};
+
 struct TrainOptions {
   long iterations = 3000;
   uint64_t seed = 0;
@@ -129,12 +136,16 @@ struct TrainOptions {
   long rollback_interval = 50;
   int max_rollbacks = 5;
   // For tests only: poison one gradient of field 0 (of `test_poison_group`: means, scales,
-  // rotations, opacities, sh) with NaN at this iteration, the first `test_poison_times`
-  // times the run gets there; 0 = never.
+  // rotations, opacities, sh; or appearance: the step's colour code) with NaN at this
+  // iteration, the first `test_poison_times` times the run gets there; 0 = never.
   long test_poison_iteration = 0;
   int test_poison_times = 1;
   std::string test_poison_group = "opacities";
   SparseViewOptions sparse;
+  // Photos in the wild (docs/in_the_wild.md): off unless asked for (or --appearance auto
+  // finds the photos' exposure differs, engine/train/appearance_rule.h).
+  AppearanceOptions appearance;
+  RobustLossOptions robust;
 };
 
 // The schedule with negative entries resolved (see TrainOptions).

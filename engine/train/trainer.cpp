@@ -20,11 +20,13 @@
 #include "engine/eval/metrics.h"
 #include "engine/scene/initialization.h"
 #include "engine/scene/view_volume.h"
+#include "engine/train/appearance.h"
 #include "engine/train/binocular.h"
 #include "engine/train/finite_check.h"
 #include "engine/train/losses.h"
 #include "engine/train/pseudo_views.h"
 #include "engine/train/regularizers.h"
+#include "engine/train/robust_loss.h"
 
 namespace sp {
 
@@ -73,6 +75,19 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
     // has its own seed, the "different randomness" of CoR-GS.
     field.rng = Rng(options.seed ^ (0x9E3779B97F4A7C15ull * (f + 1)));
   }
+  if (options_.appearance.enabled) {
+    if (!(options_.appearance.lr >= 0.0f)) throw_bad_input("appearance learning rate", "must be >= 0");
+    std::vector<std::string> names;
+    appearance_slot_.assign(dataset_.size(), -1);
+    for (size_t k = 0; k < dataset_.train_ids.size(); ++k) {
+      names.push_back(dataset_.cameras[size_t(dataset_.train_ids[k])].name);
+      appearance_slot_[size_t(dataset_.train_ids[k])] = int(k);
+    }
+    appearance_ = identity_appearance_codes(names);
+    appearance_adam_.reset(names.size());
+  }
+  if (options_.robust.enabled && !(options_.robust.inlier_quantile > 0.0f && options_.robust.inlier_quantile <= 1.0f))
+    throw_bad_input("robust loss", "inlier quantile must be in (0, 1]");
   extent_ = dataset_.scene_extent();
   for (int id : dataset_.train_ids) train_centers_.push_back(dataset_.cameras[size_t(id)].center());
   active_sh_degree_ = 0;
@@ -368,6 +383,13 @@ StepStats Trainer::step() {
   };
   std::vector<double> loss_value(nf, 0.0);
   float psnr0 = 0;
+  // The photo's colour code (both co-trained fields see the photo through it; each field
+  // sums its gradient apart, so they can run side by side) and whether the trimmed loss has started.
+  const int slot = !target && options_.appearance.enabled ? appearance_slot_[size_t(view)] : -1;
+  const std::vector<float> code = slot >= 0 ? appearance_.code(size_t(slot)) : std::vector<float>();
+  std::vector<std::vector<float>> field_code_grad(nf, std::vector<float>(kAppearanceParams, 0.0f));
+  const bool robust =
+      !target && options_.robust.enabled && double(it) >= double(options_.robust.from) * double(options_.iterations);
   for_fields([&](size_t f) {
     Field& field = fields_[f];
     Rasterizer& raster = rasterizer_of(f);
@@ -379,12 +401,28 @@ StepStats Trainer::step() {
     // is pulled to 0 instead.
     const Image* backdrop =
         !target && !backdrop_.empty() && !backdrop_[size_t(view)].empty() ? &backdrop_[size_t(view)] : nullptr;
-    PhotometricLoss loss = target     ? masked_photometric_loss(out.color, gt, target->mask, options_.lambda_dssim)
-                           : backdrop ? masked_photometric_loss(out.color, gt, inverted(*backdrop), options_.lambda_dssim)
-                                      : photometric_loss(out.color, gt, options_.lambda_dssim);
+    // The render as this photo's look (its colour code), and the pixels the trimmed loss keeps.
+    const Image shown = slot >= 0 ? apply_affine_colour(code, out.color, true) : Image();
+    const Image& color = slot >= 0 ? shown : out.color;
+    Image weight;
+    if (robust) {
+      weight = transient_inlier_mask(color, gt, options_.robust);
+      if (backdrop)
+        for (size_t p = 0; p < weight.pixels.size(); ++p) weight.pixels[p] *= 1.0f - backdrop->pixels[p];
+    }
+    PhotometricLoss loss = target            ? masked_photometric_loss(color, gt, target->mask, options_.lambda_dssim)
+                           : !weight.empty() ? masked_photometric_loss(color, gt, weight, options_.lambda_dssim)
+                           : backdrop ? masked_photometric_loss(color, gt, inverted(*backdrop), options_.lambda_dssim)
+                                      : photometric_loss(color, gt, options_.lambda_dssim);
     loss_value[f] = loss.value;
     if (!std::isfinite(loss.value)) return;  // rolled back below
     if (target) scale_image(loss.grad, pseudo_target_options_.loss_weight);
+    if (slot >= 0) {
+      Image to_render(out.color.width, out.color.height, 3);
+      affine_colour_backward(code.data(), out.color.pixels.data(), loss.grad.pixels.data(), to_render.pixels.data(),
+                             field_code_grad[f].data(), out.color.pixel_count(), true);
+      loss.grad = std::move(to_render);
+    }
     OutputGradients og;
     og.color = &loss.grad;
     Image depth_grad, alpha_grad;
@@ -432,13 +470,16 @@ StepStats Trainer::step() {
       raster.backward(shifted, params, ro, shifted_out, sg, g);
       add_gradients(grads[f], g, ro.sh_degree);
     }
-    if (f == 0) psnr0 = float(std::min(99.0, psnr(out.color, gt)));
+    if (f == 0) psnr0 = float(std::min(99.0, psnr(color, gt)));
     if (pair && f == 0) lap(f, "waiting for the second field");
   });
   for (size_t f = 0; f < nf; ++f)
     if (!std::isfinite(loss_value[f]))
       return roll_back(it, "non-finite loss (" + std::to_string(loss_value[f]) + ")", "all");
   const double loss0 = loss_value[0] * (target ? pseudo_target_options_.loss_weight : 1.0f);
+  std::vector<float> code_grad = field_code_grad[0];
+  for (size_t f = 1; f < nf; ++f)
+    for (size_t k = 0; k < code_grad.size(); ++k) code_grad[k] += field_code_grad[f][k];
 
   // A pseudo view between the train cameras: co-regularization of the two fields and depth
   // smoothness where no photo exists (guided by the render's own edges).
@@ -472,7 +513,8 @@ StepStats Trainer::step() {
 
   clock_.lap("adam");
   for (size_t f = 0; f < nf; ++f) add_gaussian_regularizers(fields_[f], grads[f]);
-  if (it == options_.test_poison_iteration && poisoned_ < options_.test_poison_times) {
+  if (it == options_.test_poison_iteration && poisoned_ < options_.test_poison_times &&
+      options_.test_poison_group != "appearance") {
     ++poisoned_;
     if (std::vector<float>* g = gradient_group(grads[0], options_.test_poison_group); g && !g->empty())
       (*g)[g->size() / 2] = std::numeric_limits<float>::quiet_NaN();
@@ -497,6 +539,16 @@ StepStats Trainer::step() {
       const char* in_grads = non_finite_group(grads[f]);  // which it was, for the message
       return roll_back(it, in_grads ? "non-finite gradient" : "non-finite parameter", in_grads ? in_grads : group);
     }
+  if (slot >= 0) {
+    if (it == options_.test_poison_iteration && options_.test_poison_group == "appearance" && poisoned_ < options_.test_poison_times) {
+      ++poisoned_;
+      code_grad[0] = std::numeric_limits<float>::quiet_NaN();
+    }
+    if (!appearance_adam_.step(appearance_, size_t(slot), code_grad.data(),
+                               options_.appearance.lr * appearance_lr_factor_))
+      return roll_back(it, "non-finite gradient", "appearance");
+    project_mean_identity(appearance_);
+  }
 
   clock_.lap("densify");
   if (it < schedule_.until) {
@@ -583,6 +635,8 @@ void Trainer::take_snapshot() {
   snapshot_.iteration = iteration_;
   snapshot_.active_sh_degree = active_sh_degree_;
   snapshot_.loss_ema = loss_ema_;
+  snapshot_.appearance = appearance_;
+  snapshot_.appearance_adam = appearance_adam_;
   rollbacks_ = 0;
 }
 
@@ -603,6 +657,7 @@ StepStats Trainer::roll_back(long it, const std::string& what, const std::string
   if (group == "scales" || group == "all") factors.push_back(&lr_factor_.log_scales);
   if (group == "rotations" || group == "all") factors.push_back(&lr_factor_.rotations);
   if (group == "extras" || group == "all") factors.push_back(&lr_factor_.extras);
+  if (group == "appearance" || (group == "all" && options_.appearance.enabled)) factors.push_back(&appearance_lr_factor_);
   for (float* f : factors) *f *= 0.5f;
   fields_ = snapshot_.fields;
   rng_ = snapshot_.rng;
@@ -610,6 +665,8 @@ StepStats Trainer::roll_back(long it, const std::string& what, const std::string
   iteration_ = snapshot_.iteration;
   active_sh_degree_ = snapshot_.active_sh_degree;
   loss_ema_ = snapshot_.loss_ema;
+  appearance_ = snapshot_.appearance;
+  appearance_adam_ = snapshot_.appearance_adam;
   char line[320];
   std::snprintf(line, sizeof line,
                 "%s: rolled back to iteration %ld, learning rate of %s x%g (rollback %d of at most %d)",
@@ -744,6 +801,13 @@ Fingerprint checkpoint_fingerprint(const Dataset& data, const TrainOptions& o) {
                            num(sv.opacity_decay) + " backdrop " + num(sv.backdrop_alpha) + " min views " +
                            std::to_string(sv.min_views_seen) + " unpooling " + (sv.unpooling ? "on" : "off") +
                            " depth " + num(sv.depth_smoothness) + "/" + num(sv.depth_prior)},
+      {"in_the_wild",
+       std::string("appearance ") + (o.appearance.enabled ? "on lr " + num(o.appearance.lr) : std::string("off")) +
+           " robust " +
+           (o.robust.enabled ? "on quantile " + num(o.robust.inlier_quantile) + " patch " +
+                                   std::to_string(o.robust.patch) + "/" + num(o.robust.patch_inlier_share) + " from " +
+                                   num(o.robust.from)
+                             : std::string("off"))},
   };
 }
 
@@ -780,6 +844,11 @@ void Trainer::save_checkpoint(const std::string& path) const {
   uint32_t ema_bits;
   std::memcpy(&ema_bits, &loss_ema_, 4);
   meta << ema_bits << "\nviews=" << dataset_.size() << "\nfields=" << fields_.size() << "\n";
+  if (options_.appearance.enabled) {
+    uint32_t factor_bits;
+    std::memcpy(&factor_bits, &appearance_lr_factor_, 4);
+    meta << "appearance_codes=" << appearance_.size() << "\nappearance_lr_factor_bits=" << factor_bits << "\n";
+  }
   for (const auto& [key, value] : fingerprint_) meta << "fp." << key << "=" << value << "\n";
   if (fields_.size() > 1)
     meta << "field1.gaussians=" << fields_[1].model.size() << "\nfield1.adam_step=" << fields_[1].adam.step << "\n";
@@ -793,6 +862,12 @@ void Trainer::save_checkpoint(const std::string& path) const {
     put_record(out, "rng", rng_s.data(), rng_s.size());
     put_record(out, "view_stack", stack.data(), stack.size() * sizeof(int));
     put_record(out, "lr_factor", &lr_factor_, sizeof lr_factor_);
+    if (options_.appearance.enabled) {
+      put_floats(out, "appearance.codes", appearance_.values);
+      put_floats(out, "appearance.adam_m", appearance_adam_.m);
+      put_floats(out, "appearance.adam_v", appearance_adam_.v);
+      put_record(out, "appearance.steps", appearance_adam_.steps.data(), appearance_adam_.steps.size() * sizeof(long));
+    }
     // Field 0 keeps the single-field record names; a co-trained partner adds "field1.*".
     for (size_t f = 0; f < fields_.size(); ++f) {
       const Field& field = fields_[f];
@@ -876,6 +951,29 @@ void Trainer::load_checkpoint(const std::string& path) {
     std::memcpy(&factors, it->second.data(), sizeof factors);
   }
   const uint32_t ema_bits = uint32_t(meta_long(r, "loss_ema_bits", path));
+  AppearanceCodes appearance = appearance_;
+  AppearanceAdam appearance_adam = appearance_adam_;
+  float appearance_factor = 1.0f;
+  if (options_.appearance.enabled) {
+    const size_t n = appearance_.size();
+    if (!r.meta.count("appearance_codes"))
+      throw_bad_input(path, "checkpoint has no appearance codes (made without --appearance; this run trains them)");
+    if (size_t(meta_long(r, "appearance_codes", path)) != n)
+      throw_bad_input(path, "checkpoint holds appearance codes for another number of train views");
+    get_floats(r, "appearance.codes", appearance.values, n * kAppearanceParams, path);
+    get_floats(r, "appearance.adam_m", appearance_adam.m, n * kAppearanceParams, path);
+    get_floats(r, "appearance.adam_v", appearance_adam.v, n * kAppearanceParams, path);
+    const auto it = r.bytes.find("appearance.steps");
+    if (it == r.bytes.end() || it->second.size() != n * sizeof(long))
+      throw_bad_input(path, "checkpoint lacks the appearance codes' step counts");
+    std::memcpy(appearance_adam.steps.data(), it->second.data(), it->second.size());
+    for (float v : appearance.values)
+      if (!std::isfinite(v)) throw_bad_input(path, "checkpoint appearance codes are not finite");
+    const uint32_t bits = uint32_t(meta_long(r, "appearance_lr_factor_bits", path));
+    std::memcpy(&appearance_factor, &bits, 4);
+  } else if (r.meta.count("appearance_codes")) {
+    throw_bad_input(path, "checkpoint trains appearance codes, this run does not (--appearance must match)");
+  }
   fields[0].rng = fields_[0].rng;  // unused for field 0 (it splits with rng_)
   fields_ = std::move(fields);
   view_stack_ = std::move(stack);
@@ -884,6 +982,9 @@ void Trainer::load_checkpoint(const std::string& path) {
   active_sh_degree_ = int(std::clamp(meta_long(r, "active_sh_degree", path), 0L, degree));
   std::memcpy(&loss_ema_, &ema_bits, 4);
   lr_factor_ = factors;
+  appearance_ = std::move(appearance);
+  appearance_adam_ = std::move(appearance_adam);
+  appearance_lr_factor_ = appearance_factor;
   snapshot_.iteration = -1;  // the next step copies the loaded state
   rollbacks_ = 0;
 }

@@ -78,6 +78,9 @@ class Trainer final : public TrainingBackend {
   std::vector<std::pair<std::string, double>> stage_seconds() const override { return clock_.totals(); }
   // The learning-rate factor of each group after NaN rollbacks (1 = untouched).
   const LearningRates& learning_rate_factors() const { return lr_factor_; }
+  const AppearanceCodes* appearance_codes() const override {
+    return options_.appearance.enabled ? &appearance_ : nullptr;
+  }
 
  private:
   // One Gaussian field with its optimizer state; field 0 is the model; with co-training
@@ -96,6 +99,8 @@ class Trainer final : public TrainingBackend {
     long iteration = -1;
     int active_sh_degree = 0;
     float loss_ema = 0;
+    AppearanceCodes appearance;
+    AppearanceAdam appearance_adam;
   };
   void take_snapshot();
   // Restores the snapshot after `what` (e.g. "non-finite gradient") of `group` at iteration
@@ -133,6 +138,13 @@ class Trainer final : public TrainingBackend {
   glm::vec3 box_lo_{0.0f}, box_hi_{0.0f};  // sparse.start_box_margin: the start's widened box
   float loss_ema_ = 0.0f;
   LearningRates lr_factor_{1, 1, 1, 1, 1, 1, 1};  // halved per group by NaN rollbacks
+  // options.appearance: one colour code per train view, its optimizer, the view -> code index
+  // (-1 for views that do not train) and its learning-rate factor after NaN rollbacks (kept
+  // apart from lr_factor_, whose checkpoint record has a fixed size).
+  AppearanceCodes appearance_;
+  AppearanceAdam appearance_adam_;
+  std::vector<int> appearance_slot_;
+  float appearance_lr_factor_ = 1.0f;
   Snapshot snapshot_;
   int rollbacks_ = 0;        // to the current snapshot
   int poisoned_ = 0;         // test_poison_iteration injections so far

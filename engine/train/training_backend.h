@@ -9,6 +9,7 @@
 
 #include "engine/model/gaussian_model.h"
 #include "engine/render/rasterizer.h"
+#include "engine/train/appearance.h"
 #include "engine/train/train_options.h"
 
 namespace sp {
@@ -53,6 +54,9 @@ class TrainingBackend {
   // iterations this process ran, in the order the parts first ran; empty when the backend
   // does not time them.
   virtual std::vector<std::pair<std::string, double>> stage_seconds() const { return {}; }
+
+  // The per-photo colour codes (options().appearance); null when the run has none.
+  virtual const AppearanceCodes* appearance_codes() const { return nullptr; }
 };
 
 }  // namespace sp

@@ -172,6 +172,8 @@ TEST(Cli, SynthSceneThreeViewReconstructionBeatsUntrainedModel) {
               after, before, m["mean"]["psnr"].get<double>(), m["mean"]["ssim"].get<double>());
   EXPECT_EQ(m["train_views"], 3);
   EXPECT_EQ(m["views"].size(), 10u);
+  // A static synthetic rig: --appearance auto leaves the codes off (docs/in_the_wild.md).
+  EXPECT_EQ(m["appearance"].get<std::string>().rfind("off (auto: ", 0), 0u) << m["appearance"];
   // The generator's surface points seen by two train views (>= 1000 of them) are the
   // default start here, not plane-sweep stereo. Measured 2026-11-29: 21.5 dB against 11.2 dB
   // untrained (plane-sweep start at 400x300: 15.5 dB full-frame against 19.8 from the points).

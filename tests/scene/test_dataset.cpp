@@ -252,6 +252,29 @@ TEST(Dataset, UndistortsAtLoad) {
   EXPECT_EQ(d.image(0).pixels, load_image(d.image_paths[0]).pixels);  // PINHOLE: untouched
 }
 
+// Masks of distorted photos (the statue's) are in the photos' pixels: they go through the
+// same undistortion, so a mask that is a copy of its photo stays the photo's first channel.
+TEST(Dataset, UndistortsMasksWithThePhotos) {
+  const Synthetic s = make_colmap_dataset("ds-lens-masks", {.images = 6, .points = 10, .width = 80, .height = 60, .mixed_models = true});
+  fs::create_directories(s.root + "/masks");
+  Dataset plain = Dataset::load(s.root);
+  for (size_t v = 0; v < plain.size(); ++v)
+    fs::copy_file(plain.image_paths[v], s.root + "/masks/" + fs::path(plain.image_paths[v]).filename().string());
+  const Dataset d = Dataset::load(s.root);
+  ASSERT_EQ(d.mask_paths.size(), d.size());
+  for (int v : {0, 1, 2}) {  // pinhole, SIMPLE_RADIAL, OPENCV
+    const Image photo = d.image(v), mask = d.mask(v);
+    ASSERT_EQ(mask.pixel_count(), photo.pixel_count());
+    double worst = 0;
+    for (size_t p = 0; p < mask.pixel_count(); ++p)
+      worst = std::max(worst, double(std::abs(mask.pixels[p] - photo.pixels[3 * p])));
+    EXPECT_LT(worst, 1e-6) << "view " << v;
+  }
+  // A mask of another size than its distorted photo is refused.
+  save_png(d.mask_paths[1], Image(40, 30, 1, 1.0f));
+  expect_bad_input([&] { d.mask(1); }, "must have the photo's size");
+}
+
 TEST(Dataset, ConcurrentImageAccess) {
   const Synthetic s = make_colmap_dataset("ds-threads", {.images = 8, .points = 10, .mixed_models = true});
   // A cache too small for all views forces evictions and re-decoding under contention.

@@ -50,6 +50,10 @@ int run_synth(const SynthArgs& args) {
   o.lighting = args.lighting;
   o.seed = args.seed;
   o.supersampling = args.supersampling;
+  if (!(args.colour_spread >= 0.0f && args.colour_spread <= 1.0f)) throw_bad_input("--colour-spread", "must lie in [0, 1]");
+  if (args.occluders < 0) throw_bad_input("--occluders", "must be >= 0");
+  o.wild.colour_spread = args.colour_spread;
+  o.wild.occluders = args.occluders;
   if (args.layout == "spare") o.colmap = false;
   else if (args.layout == "colmap") o.spare = false;
   else if (args.layout != "all") throw_bad_input("--layout", "expected spare, colmap or all, found '" + args.layout + "'");

@@ -39,6 +39,8 @@ struct RenderArgs {
   std::string output;
   std::vector<float> background = {0, 0, 0};
   int sh_degree = -1;       // -1: the model's degree
+  std::string appearance_from;  // photo whose light to render in (its code fitted, geometry frozen)
+  std::string appearance;       // train image whose stored code to render with
   std::string device = "auto";  // auto | cpu | cuda | vulkan (engine/pipeline/devices.h); --backend is an alias
 };
 
@@ -75,6 +77,8 @@ struct SynthArgs {
   int supersampling = 0;       // 0 = the scene's (odd: 1, 3, 5...)
   std::string layout = "all";  // spare | colmap | all
   int64_t arrangement = -1;    // >= 0: the objects re-arranged by this seed (synth::arrange_scene)
+  float colour_spread = 0;     // input views' colour transforms (synth::WildPhotoOptions)
+  int occluders = 0;           // occluders pasted into each input view
 };
 
 // sparsplat submit (cmd_submit.cpp; engine/pipeline/submission.h, docs/submission.md).

@@ -145,6 +145,17 @@ int main(int argc, char** argv) {
   r->add_option("--densify-grad-threshold", rg.densify_grad_threshold,
                 "View-space gradient threshold for clone/split (INRIA 2e-4; sparse preset 1e-3)")
       ->check(CLI::Range(1e-9f, 1.0f));
+  // Photos in the wild (docs/in_the_wild.md).
+  r->add_option("--appearance", recon.config.wild.appearance,
+                "Per-photo affine colour codes: off, on, or auto (on when the train photos' exposure or white balance "
+                "differs on the same surfaces by more than 0.3 / 0.2 in log units)")
+      ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
+  r->add_option("--robust-loss", recon.config.wild.robust_loss,
+                "Trimmed photometric loss that leaves transient occluders out (RobustNeRF): off or on; writes "
+                "OUTPUT/transient/")
+      ->check(CLI::IsMember({"on", "off"}))->capture_default_str();
+  r->add_flag("--half-protocol", recon.config.wild.half_protocol,
+              "Also score each test view's right half after fitting its colour code on the left half (PhotoTourism)");
   r->add_flag("--no-test-renders", skip_test_renders, "Skip rendering and evaluating the test views");
   r->add_option("--device", recon.config.device,
                 "Train on: auto (CUDA when present and the run needs nothing it lacks, else CPU), cpu or cuda")
@@ -227,6 +238,11 @@ int main(int argc, char** argv) {
   rd->add_option("-o,--output", render.output, "Output folder for PNGs")->required();
   rd->add_option("--background", render.background, "Background colour r,g,b in [0,1]")->delimiter(',')->expected(3);
   rd->add_option("--sh-degree", render.sh_degree, "SH degree to render with (default: the model's)")->check(CLI::Range(0, 3));
+  rd->add_option("--appearance-from", render.appearance_from,
+                 "Render every view in this photo's light: its colour code is fitted with the geometry frozen (the "
+                 "photo must be named like one of the cameras; needs a model trained with --appearance)");
+  rd->add_option("--appearance", render.appearance,
+                 "Render every view with the stored colour code of this train image (needs --appearance codes)");
   std::string render_backend;  // --backend: the older name of --device (cpu | vulkan)
   rd->add_option("--device", render.device,
                  "Renderer: auto (CUDA when present, else the CPU tile rasterizer), cpu, cuda or vulkan (headless "
@@ -311,6 +327,12 @@ int main(int argc, char** argv) {
   sy->add_option("--views", synth.views, "Number of rig cameras (default: the scene's)")->check(CLI::Range(1, 10000));
   sy->add_option("--lighting", synth.lighting, "Lighting set-up index L (default: the scene's, 3)")->check(CLI::Range(0, 1000));
   sy->add_option("--seed", synth.seed, "Random seed (default: the scene's)")->check(CLI::Range(int64_t(0), int64_t(9007199254740992)));
+  sy->add_option("--colour-spread", synth.colour_spread,
+                 "Photos in the wild: per-input-view affine colour transforms of this spread (0 = none; "
+                 "docs/in_the_wild.md)")
+      ->check(CLI::Range(0.0f, 1.0f));
+  sy->add_option("--occluders", synth.occluders, "Photos in the wild: occluders pasted into each input view")
+      ->check(CLI::Range(0, 100));
   sy->add_option("--supersampling", synth.supersampling, "n x n samples per pixel, n odd (default: the scene's, 3)")
       ->check(CLI::Range(1, 9));
   sy->add_option("--arrangement", synth.arrangement,
