@@ -9,6 +9,11 @@
 namespace sp {
 
 // BadInput naming the file if it is missing, not a regular file, or not a readable image.
+// Also refuses a header whose size would not fit the memory budget once decoded
+// (check_image_size), so a dataset with such a file fails at load time, not mid-run.
 ImageInfo read_image_header(const std::string& path);
+// BadInput naming `where` for a non-positive size or one whose decoded pixels (8 or 16-bit
+// and the float image) exceed the memory budget (engine/core/memory_budget.h).
+void check_image_size(const ImageInfo& info, const std::string& where, int bytes_per_channel = 1);
 
 }  // namespace sp
