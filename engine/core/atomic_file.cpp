@@ -19,9 +19,14 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       if (!out) throw_bad_input(path, std::string("cannot open for writing (") + std::strerror(errno) + ")");
+      errno = 0;
       write(out);
       out.flush();
-      if (!out) throw_bad_input(path, "write failed (disk full?)");
+      if (out) out.close();  // close flushes the rest and can fail too
+      // errno from the failed write(2) (ENOSPC, EFBIG, EIO); the stream keeps no reason.
+      if (!out)
+        throw_bad_input(path, std::string("write failed (") + (errno ? std::strerror(errno) : "unknown error") +
+                                  "); the previous file, if any, is unchanged");
     }
     std::error_code ec;
     fs::rename(tmp, path, ec);
