@@ -3,6 +3,7 @@
 // time, and read_image_info (engine/io/image_io.h) reads whole files, which for a few
 // hundred full-size photos is gigabytes. This reads only as far as the header.
 #include <string>
+#include <string_view>
 
 #include "engine/io/image_io.h"
 
@@ -15,5 +16,8 @@ ImageInfo read_image_header(const std::string& path);
 // BadInput naming `where` for a non-positive size or one whose decoded pixels (8 or 16-bit
 // and the float image) exceed the memory budget (engine/core/memory_budget.h).
 void check_image_size(const ImageInfo& info, const std::string& where, int bytes_per_channel = 1);
+// BadInput naming `where` for a JPEG whose Huffman tables would overflow stb_image 2.27's
+// tables (Debian 12's; fixed upstream in 2.28). Every stb call on image bytes runs this first.
+void check_jpeg_huffman_tables(std::string_view bytes, const std::string& where);
 
 }  // namespace sp

@@ -15,6 +15,12 @@
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
+// The formats datasets use; stb's other decoders (GIF, PSD, HDR, PIC, PNM) are attack
+// surface nothing here needs.
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_TGA
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -32,6 +38,8 @@ namespace sp {
 
 ImageInfo read_image_info(const std::string& path) {
   const std::string bytes = read_file(path);
+  if (bytes.size() > size_t(std::numeric_limits<int>::max())) throw_bad_input(path, "image file is larger than 2 GiB");
+  check_jpeg_huffman_tables(bytes, path);
   ImageInfo info;
   if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), int(bytes.size()), &info.width,
                              &info.height, &info.channels))
@@ -45,6 +53,7 @@ Image decode_image(std::string_view bytes, const std::string& path, int channels
   int w = 0, h = 0, n = 0;
   // stb takes an int length.
   if (bytes.size() > size_t(std::numeric_limits<int>::max())) throw_bad_input(path, "image file is larger than 2 GiB");
+  check_jpeg_huffman_tables(bytes, path);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   // The header's size against the memory budget before stb allocates for it.
   ImageInfo info;
