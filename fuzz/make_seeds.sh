@@ -5,8 +5,8 @@
 #   - small real files from ../shared/data (SPARSPLAT_DATA_DIR), copied whole, and large ones
 #     (points3D.bin, images.bin, point_cloud.ply) cut to a few records by write_seeds;
 #   - the generator: `sparsplat synth` of a 4-view 32 px scene (SpaRe pos/split files, COLMAP
-#     text and binary, PNGs) and the checkpoint of a 20-iteration `recon` of it, when the CLI
-#     is built (SPARSPLAT_CLI, default build/tools/sparsplat);
+#     text, PNGs, depth NPYs, its scene file) and a 20-iteration `recon` of it (checkpoint,
+#     cameras.json, PLY), when the CLI is built (SPARSPLAT_CLI, default build/tools/sparsplat);
 #   - the scene files in scenes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,16 +59,20 @@ if [ -x "$cli" ]; then
        >"$out/generated.log" 2>&1; then
     mapfile -t f < <(find "$g" -name 'pos_*.txt' | sort | head -4); copy spare_pos "${f[@]}"
     mapfile -t f < <(find "$g" -name 'split*.json'); copy spare_split "${f[@]}"
+    mapfile -t f < <(find "$g" -name '*_synth.json'); copy scene_json "${f[@]}"
+    mapfile -t f < <(find "$g" -name '*.npy' | sort | head -2); copy npy "${f[@]}"
     mapfile -t f < <(find "$g" -name '*.png' | sort | head -3); copy image_decode "${f[@]}"; copy image_file "${f[@]}"
     for stem in cameras images points3D; do
-      lower=$(printf '%s' "$stem" | tr 'A-Z' 'a-z' | sed 's/points3d/points/')
-      mapfile -t f < <(find "$g" -name "$stem.bin" -size -64k); copy "colmap_${lower}_bin" "${f[@]}"
-      mapfile -t f < <(find "$g" -name "$stem.txt" -size -64k); copy "colmap_${lower}_txt" "${f[@]}"
+      target=colmap_$(printf '%s' "$stem" | sed 's/points3D/points/')
+      mapfile -t f < <(find "$g" -name "$stem.txt" -size -64k); copy "${target}_txt" "${f[@]}"
     done
-    colmap=$(dirname "$(find "$g" -name cameras.bin | head -1)")
-    if "$cli" recon "$colmap/../.." -o "$g/recon" --iterations 20 --checkpoint-every 10 --threads 1 \
-         >>"$out/generated.log" 2>&1; then
-      mapfile -t f < <(find "$g/recon" -name '*.bin' -size -2M | sort | head -2); copy checkpoint "${f[@]}"
+    # A 20-iteration run from 8 random Gaussians: checkpoints, cameras.json and a PLY of a few KiB.
+    colmap=$(find "$g" -name cameras.txt | head -1)
+    if [ -n "$colmap" ] && "$cli" recon "$(dirname "$colmap")/../.." -o "$g/recon" --iterations 20 --checkpoint-every 10 \
+         --threads 1 --init random --init-points 8 --no-densify >>"$out/generated.log" 2>&1; then
+      copy checkpoint "$g/recon/checkpoints/ckpt_000010.bin"
+      copy cameras_json "$g/recon/cameras.json"
+      copy gaussian_ply "$g/recon/point_cloud.ply"; copy ply "$g/recon/point_cloud.ply"
     fi
   fi
   rm -rf "$g"
