@@ -93,6 +93,23 @@ void check_jpeg_huffman_tables(std::string_view b, const std::string& where) {
   }
 }
 
+void check_png_chunk_lengths(std::string_view b, const std::string& where) {
+  static const char kSignature[] = "\x89PNG\r\n\x1a\n";
+  if (b.size() < 8 || b.compare(0, 8, std::string_view(kSignature, 8)) != 0) return;  // not a PNG
+  // Chunks: 4-byte big-endian length, 4-byte type, the data, a 4-byte CRC; IEND ends them.
+  for (size_t pos = 8; pos + 8 <= b.size();) {
+    const uint64_t len = uint64_t(uint8_t(b[pos])) << 24 | uint64_t(uint8_t(b[pos + 1])) << 16 |
+                         uint64_t(uint8_t(b[pos + 2])) << 8 | uint8_t(b[pos + 3]);
+    const std::string type(b.substr(pos + 4, 4));
+    if (len + 12 > b.size() - pos)
+      throw_bad_input(where, "corrupt PNG: chunk " + type + " at byte " + std::to_string(pos) + " claims " +
+                                 std::to_string(len) + " bytes, the file has " + std::to_string(b.size() - pos - 8) +
+                                 " more");
+    if (type == "IEND") return;
+    pos += size_t(len) + 12;
+  }
+}
+
 void check_image_size(const ImageInfo& info, const std::string& where, int bytes_per_channel) {
   if (info.width <= 0 || info.height <= 0) throw_bad_input(where, "image has no pixels");
   const size_t values = saturating_mul(saturating_mul(size_t(info.width), size_t(info.height)), size_t(std::max(info.channels, 1)));

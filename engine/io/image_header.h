@@ -19,5 +19,8 @@ void check_image_size(const ImageInfo& info, const std::string& where, int bytes
 // BadInput naming `where` for a JPEG whose Huffman tables would overflow stb_image 2.27's
 // tables (Debian 12's; fixed upstream in 2.28). Every stb call on image bytes runs this first.
 void check_jpeg_huffman_tables(std::string_view bytes, const std::string& where);
+// BadInput naming `where` for a PNG chunk longer than the bytes left: stb_image allocates an
+// IDAT chunk's claimed length (up to 2 GiB) before reading it. Run before decoding a PNG.
+void check_png_chunk_lengths(std::string_view bytes, const std::string& where);
 
 }  // namespace sp

@@ -54,6 +54,7 @@ Image decode_image(std::string_view bytes, const std::string& path, int channels
   // stb takes an int length.
   if (bytes.size() > size_t(std::numeric_limits<int>::max())) throw_bad_input(path, "image file is larger than 2 GiB");
   check_jpeg_huffman_tables(bytes, path);
+  check_png_chunk_lengths(bytes, path);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   // The header's size against the memory budget before stb allocates for it.
   ImageInfo info;

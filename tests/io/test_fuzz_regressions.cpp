@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "engine/core/atomic_file.h"
@@ -40,24 +41,45 @@ TEST(FuzzRegressions, JpegHuffmanTableWithTooManyCodesIsBadInput) {
   test::expect_bad_input([&] { decode_image(cut, "cut.jpg"); }, "a Huffman table of 512 codes");
 }
 
-// The check must not refuse real photos: every JPEG of the datasets passes it and decodes.
-TEST(FuzzRegressions, RealJpegsPassTheHuffmanCheck) {
+// fuzz/targets/image_decode, image_file (out-of-memory): stb_image allocates the length an
+// IDAT chunk claims (up to 2 GiB) before finding that the file ends sooner. A valid PNG whose
+// IDAT length is raised to 1 GiB.
+TEST(FuzzRegressions, PngChunkLongerThanTheFileIsBadInput) {
+  const std::string valid = encode_png(Image(6, 4, 3, 0.25f));
+  ASSERT_NO_THROW(check_png_chunk_lengths(valid, "ok.png"));
+  const size_t idat = valid.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  std::string bad = valid;
+  bad[idat - 4] = 0x40, bad[idat - 3] = 0, bad[idat - 2] = 0, bad[idat - 1] = 0;  // 2^30, big-endian
+  test::expect_bad_input([&] { decode_image(bad, "bad.png"); }, "bad.png: corrupt PNG: chunk IDAT at byte 33 claims 1073741824 bytes");
+  const std::string path = test::temp_dir("fuzz-png") + "/bad.png";
+  write_text_atomic(path, bad);
+  test::expect_bad_input([&] { load_mask_image(path, 3, 2); }, "chunk IDAT at byte 33 claims 1073741824 bytes");
+}
+
+// The checks must not refuse real photos: a sample of the datasets' JPEGs and PNGs passes
+// them and their headers read.
+TEST(FuzzRegressions, RealImagesPassTheChecks) {
   namespace fs = std::filesystem;
   const std::string root = test::data_dir();
   if (root.empty()) GTEST_SKIP() << "../shared/data absent";
-  std::vector<std::string> jpegs;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file() && (e.path().extension() == ".jpg" || e.path().extension() == ".JPG"))
-      jpegs.push_back(e.path().string());
-  std::sort(jpegs.begin(), jpegs.end());
-  if (jpegs.empty()) GTEST_SKIP() << "no JPEG under " << root;
-  size_t checked = 0;
-  for (size_t i = 0; i < jpegs.size(); i += std::max<size_t>(1, jpegs.size() / 40), ++checked) {
-    EXPECT_NO_THROW(check_jpeg_huffman_tables(read_file(jpegs[i]), jpegs[i])) << jpegs[i];
-    EXPECT_GT(read_image_header(jpegs[i]).width, 0) << jpegs[i];
+  for (const std::string ext : {".jpg", ".png"}) {
+    std::vector<std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      std::string x = e.path().extension().string();
+      std::transform(x.begin(), x.end(), x.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+      if (e.is_regular_file() && x == ext) files.push_back(e.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    size_t checked = 0;
+    for (size_t i = 0; i < files.size(); i += std::max<size_t>(1, files.size() / 40), ++checked) {
+      const std::string bytes = read_file(files[i]);
+      EXPECT_NO_THROW(check_jpeg_huffman_tables(bytes, files[i])) << files[i];
+      EXPECT_NO_THROW(check_png_chunk_lengths(bytes, files[i])) << files[i];
+      EXPECT_GT(read_image_header(files[i]).width, 0) << files[i];
+    }
+    std::printf("[images] %zu of %zu dataset %s files checked\n", checked, files.size(), ext.c_str());
   }
-  std::printf("[jpeg] %zu of %zu dataset JPEGs checked\n", checked, jpegs.size());
-  EXPECT_GT(checked, 0u);
 }
 
 // fuzz/targets/ply: an element with 0 rows has no row buffer (null), and reading a column
