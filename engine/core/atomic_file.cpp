@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/core/error.h"
+#include "engine/core/memory_budget.h"
 
 namespace sp {
 
@@ -47,6 +48,8 @@ std::string read_file(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw_bad_input(path, "no such file");
   if (fs::is_directory(path, ec)) throw_bad_input(path, "is a folder, expected a file");
+  // The whole file is held in memory: refuse one larger than the budget before reading it.
+  if (const auto size = fs::file_size(path, ec); !ec) check_memory(size_t(size), path, "reading the file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_bad_input(path, std::string("cannot open (") + std::strerror(errno) + ")");
   std::ostringstream ss;

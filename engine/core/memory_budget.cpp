@@ -18,7 +18,6 @@ size_t physical_memory() {
   return saturating_mul(size_t(pages), size_t(page));
 }
 
-std::string mib(size_t bytes) { return std::to_string((bytes + (size_t(1) << 20) - 1) >> 20) + " MiB"; }
 }  // namespace
 
 size_t memory_budget() {
@@ -30,6 +29,14 @@ size_t memory_budget() {
 
 void set_memory_budget(size_t bytes) { g_budget.store(bytes, std::memory_order_relaxed); }
 
+ScopedMemoryBudget::ScopedMemoryBudget(size_t bytes) : previous_(g_budget.exchange(bytes)) {}
+ScopedMemoryBudget::~ScopedMemoryBudget() { g_budget.store(previous_); }
+
+std::string memory_size_text(size_t bytes) {
+  if (bytes < (size_t(1) << 20)) return std::to_string((bytes + 1023) >> 10) + " KiB";
+  return std::to_string(bytes / (size_t(1) << 20) + (bytes % (size_t(1) << 20) != 0)) + " MiB";
+}
+
 size_t saturating_mul(size_t a, size_t b) {
   if (a != 0 && b > SIZE_MAX / a) return SIZE_MAX;
   return a * b;
@@ -38,8 +45,8 @@ size_t saturating_mul(size_t a, size_t b) {
 void check_memory(size_t bytes, const std::string& where, const std::string& what) {
   const size_t budget = memory_budget();
   if (bytes > budget)
-    throw_bad_input(where, what + " needs " + (bytes == SIZE_MAX ? std::string("more than 2^64 bytes") : mib(bytes)) +
-                               ", more than the memory budget of " + mib(budget));
+    throw_bad_input(where, what + " needs " + (bytes == SIZE_MAX ? std::string("more than 2^64 bytes") : memory_size_text(bytes)) +
+                               ", more than the memory budget of " + memory_size_text(budget));
 }
 
 }  // namespace sp

@@ -1,6 +1,7 @@
-// Issue #17, item 3: a write that fails for lack of space (here: a file-size limit, which
-// fails write(2) with EFBIG as a full disk fails it with ENOSPC) gives one clear BadInput
-// line, leaves the previous file as it was and no temporary beside it.
+// Issue #17, item 3: resource limits. A write that fails for lack of space (here: a file-size
+// limit, which fails write(2) with EFBIG as a full disk fails it with ENOSPC) gives one clear
+// BadInput line, leaves the previous file as it was and no temporary beside it; the memory
+// budget refuses what exceeds it and says both sizes.
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
@@ -84,7 +85,12 @@ TEST(MemoryBudget, RefusesAboveTheBudgetAndSaysBoth) {
                          "big.ply: 1000 vertices needs 9 MiB, more than the memory budget of 8 MiB");
   EXPECT_EQ(saturating_mul(size_t(1) << 40, size_t(1) << 40), SIZE_MAX);
   test::expect_bad_input([] { check_memory(SIZE_MAX, "f", "x"); }, "more than 2^64 bytes");
+  // Whole-file reads are checked against it before reading.
+  const std::string path = test::temp_dir("budget") + "/big.bin";
+  write_text_atomic(path, std::string((size_t(8) << 20) + 1, 'x'));
+  test::expect_bad_input([&] { read_file(path); }, "big.bin: reading the file needs 9 MiB, more than the memory budget of 8 MiB");
   set_memory_budget(0);
+  EXPECT_EQ(read_file(path).size(), (size_t(8) << 20) + 1);
   EXPECT_GT(memory_budget(), size_t(64) << 20);  // the machine's memory
 }
 
