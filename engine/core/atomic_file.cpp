@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/core/error.h"
+#include "engine/core/memory_budget.h"
 
 namespace sp {
 
@@ -19,9 +20,14 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       if (!out) throw_bad_input(path, std::string("cannot open for writing (") + std::strerror(errno) + ")");
+      errno = 0;
       write(out);
       out.flush();
-      if (!out) throw_bad_input(path, "write failed (disk full?)");
+      if (out) out.close();  // close flushes the rest and can fail too
+      // errno from the failed write(2) (ENOSPC, EFBIG, EIO); the stream keeps no reason.
+      if (!out)
+        throw_bad_input(path, std::string("write failed (") + (errno ? std::strerror(errno) : "unknown error") +
+                                  "); the previous file, if any, is unchanged");
     }
     std::error_code ec;
     fs::rename(tmp, path, ec);
@@ -42,6 +48,8 @@ std::string read_file(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw_bad_input(path, "no such file");
   if (fs::is_directory(path, ec)) throw_bad_input(path, "is a folder, expected a file");
+  // The whole file is held in memory: refuse one larger than the budget before reading it.
+  if (const auto size = fs::file_size(path, ec); !ec) check_memory(size_t(size), path, "reading the file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_bad_input(path, std::string("cannot open (") + std::strerror(errno) + ")");
   std::ostringstream ss;

@@ -13,7 +13,8 @@ namespace sp {
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
 void write_text_atomic(const std::string& path, std::string_view text);
 
-// Reads a whole file; BadInput error naming the file if it cannot be read.
+// Reads a whole file; BadInput error naming the file if it cannot be read or is larger than
+// the memory budget (engine/core/memory_budget.h).
 std::string read_file(const std::string& path);
 
 }  // namespace sp

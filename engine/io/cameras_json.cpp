@@ -50,7 +50,10 @@ struct EntryReader {
 }  // namespace
 
 std::vector<Camera> read_cameras_json(const std::string& path, std::vector<int>* ids) {
-  const std::string text = read_file(path);
+  return parse_cameras_json(read_file(path), path, ids);
+}
+
+std::vector<Camera> parse_cameras_json(std::string_view text, const std::string& path, std::vector<int>* ids) {
   json doc;
   try {
     doc = json::parse(text);

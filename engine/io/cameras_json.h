@@ -11,6 +11,7 @@
 // (world-to-camera R = rotationᵀ, t = -R * position). img_name is kept as written: INRIA
 // writes the image stem, OpenSplat the file name with its extension.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/camera.h"
@@ -21,6 +22,8 @@ namespace sp {
 // the file and the entry for malformed JSON, a missing field, a non-positive size or
 // focal length, or a rotation that is not a rotation matrix.
 std::vector<Camera> read_cameras_json(const std::string& path, std::vector<int>* ids = nullptr);
+// The same from the file's text; `where` names it in errors.
+std::vector<Camera> parse_cameras_json(std::string_view text, const std::string& where, std::vector<int>* ids = nullptr);
 
 // Writes the list (id = index, img_name = Camera::name), atomically. The principal point
 // is dropped, as INRIA does for every camera: a camera whose (cx, cy) is not the image

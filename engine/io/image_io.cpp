@@ -4,14 +4,23 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <vector>
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
+#include "engine/core/memory_budget.h"
+#include "engine/io/image_header.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
+// The formats datasets use; stb's other decoders (GIF, PSD, HDR, PIC, PNM) are attack
+// surface nothing here needs.
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_TGA
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -29,6 +38,8 @@ namespace sp {
 
 ImageInfo read_image_info(const std::string& path) {
   const std::string bytes = read_file(path);
+  if (bytes.size() > size_t(std::numeric_limits<int>::max())) throw_bad_input(path, "image file is larger than 2 GiB");
+  check_jpeg_huffman_tables(bytes, path);
   ImageInfo info;
   if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), int(bytes.size()), &info.width,
                              &info.height, &info.channels))
@@ -40,8 +51,18 @@ Image load_image(const std::string& path, int channels) { return decode_image(re
 
 Image decode_image(std::string_view bytes, const std::string& path, int channels) {
   int w = 0, h = 0, n = 0;
+  // stb takes an int length.
+  if (bytes.size() > size_t(std::numeric_limits<int>::max())) throw_bad_input(path, "image file is larger than 2 GiB");
+  check_jpeg_huffman_tables(bytes, path);
+  check_png_chunk_lengths(bytes, path);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  // The header's size against the memory budget before stb allocates for it.
+  ImageInfo info;
+  if (!stbi_info_from_memory(data, int(bytes.size()), &info.width, &info.height, &info.channels))
+    throw_bad_input(path, std::string("not a readable image (") + stbi_failure_reason() + ")");
   const bool wide = stbi_is_16_bit_from_memory(data, int(bytes.size()));
+  if (channels > 0) info.channels = std::max(info.channels, channels);
+  check_image_size(info, path, wide ? 2 : 1);
   Image img;
   if (wide) {
     std::unique_ptr<stbi_us, void (*)(void*)> px(stbi_load_16_from_memory(data, int(bytes.size()), &w, &h, &n, channels),

@@ -434,6 +434,7 @@ void PlyData::copy_floats(const std::string& element, const std::string& propert
   const Impl::ElementData& d = impl_->data[ei];
   const size_t n = std::min(row_end, impl_->header.elements[ei].count);
   const Type t = impl_->header.elements[ei].properties[pi].type;
+  if (row_begin >= n) return;  // no rows: d.rows may be null, and null + offset is undefined
   const uint8_t* src = d.rows + d.offset[pi];
   if (t == Type::Float32) {
     for (size_t r = row_begin; r < n; ++r) std::memcpy(dst + r * dst_stride, src + r * d.stride, sizeof(float));

@@ -13,6 +13,7 @@
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
+#include "engine/core/memory_budget.h"
 #include "engine/core/output_lock.h"
 #include "engine/core/parallel.h"
 #include "engine/core/stop_signal.h"
@@ -390,6 +391,50 @@ std::string signal_name(int sig) {
   return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
 }
 
+// --max-memory: what the decoded images need, and the Gaussian cap the rest allows.
+struct MemoryPlan {
+  size_t image_bytes = 0, gaussian_bytes = 0, bytes_per_gaussian = 0;
+  size_t max_gaussians = 0;  // 0: no memory limit
+};
+
+// Every view the run decodes, as float RGB (the dataset's cache holds them): at most half.
+MemoryPlan plan_images(const ReconConfig& cfg, const Dataset& data) {
+  MemoryPlan plan;
+  if (cfg.max_memory == 0) return plan;
+  std::vector<int> views = data.train_ids;
+  if (cfg.test_views) views.insert(views.end(), data.test_ids.begin(), data.test_ids.end());
+  for (int id : views) {
+    const Camera& c = data.cameras[size_t(id)];
+    plan.image_bytes += size_t(c.width) * size_t(c.height) * 3 * sizeof(float);
+  }
+  const Camera& c0 = data.cameras[size_t(data.train_ids[0])];
+  if (plan.image_bytes > cfg.max_memory / 2)
+    throw_bad_input("--max-memory", std::to_string(views.size()) + " views at " + std::to_string(c0.width) + "x" +
+                                        std::to_string(c0.height) + " need " + memory_size_text(plan.image_bytes) +
+                                        " decoded, more than half of the " + memory_size_text(cfg.max_memory) +
+                                        " allowed (use --resolution or --downscale)");
+  plan.gaussian_bytes = cfg.max_memory - plan.image_bytes;
+  log_info("max memory " + memory_size_text(cfg.max_memory) + ": " + memory_size_text(plan.image_bytes) + " for " +
+           std::to_string(views.size()) + " decoded views");
+  return plan;
+}
+
+// Per Gaussian: its floats in the model, both Adam moments, the gradients and the NaN
+// rollback copy of all three (7 copies) and the densification statistics, per field trained.
+// The densification cap is what fits in the rest, at 80%: a round may overshoot the cap, and
+// rendering needs buffers too.
+void plan_gaussians(MemoryPlan& plan, TrainOptions& to) {
+  if (plan.gaussian_bytes == 0) return;
+  const size_t floats = 3 + 3 + 4 + 1 + 3 * size_t((to.sh_degree + 1) * (to.sh_degree + 1));
+  plan.bytes_per_gaussian = (7 * floats + 3) * sizeof(float) * (to.sparse.co_training ? 2 : 1);
+  plan.max_gaussians = std::max<size_t>(1, plan.gaussian_bytes / plan.bytes_per_gaussian * 4 / 5);
+  if (to.densify.max_gaussians == 0 || to.densify.max_gaussians > plan.max_gaussians) {
+    to.densify.max_gaussians = plan.max_gaussians;
+    to.sparse.budget_growth = 0;  // the cap is the memory's, not a preset's to raise
+  }
+  log_info("max memory: at most " + std::to_string(to.densify.max_gaussians) + " Gaussians");
+}
+
 }  // namespace
 
 ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObserver& observer) {
@@ -413,6 +458,11 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   // Transparent (RGBA) photos were composited on a colour: render the Gaussians over it.
   const glm::vec3 background =
       cfg.background ? *cfg.background : data.format == "blender" ? data.rgba_background : glm::vec3(0.0f);
+  // --max-memory: every file read from now on (checkpoints, prior models, features) is held
+  // to it too, and the views must fit before they are decoded.
+  std::optional<ScopedMemoryBudget> budget;
+  if (cfg.max_memory) budget.emplace(cfg.max_memory);
+  MemoryPlan memory = plan_images(cfg, data);
   // Decode every image the run will use now, so a corrupt file fails before any output.
   for (int id : data.train_ids) (void)data.image(id);
   if (cfg.test_views)
@@ -455,6 +505,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   to.robust.enabled = cfg.wild.robust_loss == "on";
   log_info("appearance codes: " + result.appearance + "; robust loss: " + cfg.wild.robust_loss);
   if (cfg.adjust_training) cfg.adjust_training(to);
+  plan_gaussians(memory, to);
   // The GPU-resident trainer runs the plain recipe; a run needing anything it lacks stays on
   // the CPU (auto) or is refused (cuda).
   // A checkpoint of another run is refused before any work (its header only).
@@ -473,6 +524,11 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   policy.gaussians.seed = cfg.seed;
   InitialModel initial = choose_initial_model(data, policy);
   log_info("init: " + initial.description);
+  if (const size_t need = memory.bytes_per_gaussian * initial.model.size(); need > memory.gaussian_bytes)
+    throw_bad_input("--max-memory", "the initial " + std::to_string(initial.model.size()) + " Gaussians (" +
+                                        initial.method + ") need " + memory_size_text(need) +
+                                        " with their optimizer state; " + memory_size_text(memory.gaussian_bytes) +
+                                        " is left after the images (raise --max-memory or use --init-points)");
   result.init = initial.method;
 
   auto rasterizer = make_rasterizer(device);

@@ -61,6 +61,10 @@ struct ReconConfig {
   // run only: its fingerprint must match, iterations target included), else a fresh start.
   std::string resume;
   size_t max_gaussians = 0;
+  // Bytes the run may use for decoded images and Gaussians (0 = no limit): the images take at
+  // most half, the Gaussians' cap follows from the rest (BadInput when either cannot fit), and
+  // every parser's memory budget is set to it (engine/core/memory_budget.h).
+  size_t max_memory = 0;
   bool densify = true;
   bool test_views = true;        // render and score the test views
   RegularizerConfig regularizers;

@@ -681,76 +681,10 @@ StepStats Trainer::roll_back(long it, const std::string& what, const std::string
   return stats;
 }
 
-// ---- checkpoints --------------------------------------------------------------------
-// Layout: "SPCKPT1\n", then records [u32 name length][name][u64 byte count][bytes], with
-// name "meta" holding key=value lines and the rest raw little-endian float32 arrays.
+// ---- checkpoints (the file layout: engine/train/checkpoint_file.h) ------------------
 namespace {
-constexpr char kMagic[] = "SPCKPT1\n";
-
-void put_record(std::ostream& out, const std::string& name, const void* data, uint64_t bytes) {
-  const uint32_t n = uint32_t(name.size());
-  out.write(reinterpret_cast<const char*>(&n), 4);
-  out.write(name.data(), n);
-  out.write(reinterpret_cast<const char*>(&bytes), 8);
-  out.write(static_cast<const char*>(data), std::streamsize(bytes));
-}
 void put_floats(std::ostream& out, const std::string& name, const std::vector<float>& v) {
-  put_record(out, name, v.data(), v.size() * sizeof(float));
-}
-
-struct Records {
-  std::map<std::string, std::string> bytes;
-  std::map<std::string, std::string> meta;
-};
-
-Records parse_records(const std::string& path) {
-  const std::string data = read_file(path);
-  if (data.size() < 8 || std::memcmp(data.data(), kMagic, 8) != 0)
-    throw_bad_input(path, "not a sparsplat checkpoint (bad magic)");
-  Records r;
-  size_t pos = 8;
-  while (pos < data.size()) {
-    uint32_t n = 0;
-    uint64_t bytes = 0;
-    if (data.size() - pos < 4) throw_bad_input(path, "truncated record header at byte " + std::to_string(pos));
-    std::memcpy(&n, data.data() + pos, 4);
-    pos += 4;
-    if (data.size() - pos < uint64_t(n) + 8) throw_bad_input(path, "truncated record name at byte " + std::to_string(pos));
-    std::string name = data.substr(pos, n);
-    pos += n;
-    std::memcpy(&bytes, data.data() + pos, 8);
-    pos += 8;
-    if (data.size() - pos < bytes) throw_bad_input(path, "record '" + name + "' is truncated");
-    r.bytes[name] = data.substr(pos, size_t(bytes));
-    pos += size_t(bytes);
-  }
-  std::istringstream meta(r.bytes["meta"]);
-  for (std::string line; std::getline(meta, line);) {
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) r.meta[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return r;
-}
-
-long meta_long(const Records& r, const std::string& key, const std::string& path) {
-  auto it = r.meta.find(key);
-  if (it == r.meta.end()) throw_bad_input(path, "checkpoint lacks '" + key + "'");
-  try {
-    return std::stol(it->second);
-  } catch (...) {
-    throw_bad_input(path, "checkpoint field '" + key + "' is not a number");
-  }
-}
-
-void get_floats(const Records& r, const std::string& name, std::vector<float>& v, size_t expected,
-                const std::string& path) {
-  auto it = r.bytes.find(name);
-  if (it == r.bytes.end()) throw_bad_input(path, "checkpoint lacks array '" + name + "'");
-  if (it->second.size() != expected * sizeof(float))
-    throw_bad_input(path, "array '" + name + "' has " + std::to_string(it->second.size() / 4) + " values, expected " +
-                              std::to_string(expected));
-  v.resize(expected);
-  if (expected > 0) std::memcpy(v.data(), it->second.data(), it->second.size());  // data() may be null
+  write_checkpoint_record(out, name, v.data(), v.size() * sizeof(float));
 }
 
 void put_model(std::ostream& out, const std::string& prefix, const GaussianModel& m) {
@@ -760,14 +694,6 @@ void put_model(std::ostream& out, const std::string& prefix, const GaussianModel
   put_floats(out, prefix + "opacities", m.opacities);
   put_floats(out, prefix + "sh", m.sh);
   put_floats(out, prefix + "extras", m.extras);
-}
-void get_model(const Records& r, const std::string& prefix, GaussianModel& m, size_t n, const std::string& path) {
-  get_floats(r, prefix + "means", m.means, n * 3, path);
-  get_floats(r, prefix + "log_scales", m.log_scales, n * 3, path);
-  get_floats(r, prefix + "rotations", m.rotations, n * 4, path);
-  get_floats(r, prefix + "opacities", m.opacities, n, path);
-  get_floats(r, prefix + "sh", m.sh, n * size_t(m.sh_coeffs()) * 3, path);
-  get_floats(r, prefix + "extras", m.extras, n * size_t(m.extra_channels), path);
 }
 }  // namespace
 
@@ -857,16 +783,17 @@ void Trainer::save_checkpoint(const std::string& path) const {
   const std::string meta_s = meta.str(), rng_s = rng_state.str();
   std::vector<int> stack = view_stack_;
   write_file_atomic(path, [&](std::ostream& out) {
-    out.write(kMagic, 8);
-    put_record(out, "meta", meta_s.data(), meta_s.size());
-    put_record(out, "rng", rng_s.data(), rng_s.size());
-    put_record(out, "view_stack", stack.data(), stack.size() * sizeof(int));
-    put_record(out, "lr_factor", &lr_factor_, sizeof lr_factor_);
+    write_checkpoint_magic(out);
+    write_checkpoint_record(out, "meta", meta_s.data(), meta_s.size());
+    write_checkpoint_record(out, "rng", rng_s.data(), rng_s.size());
+    write_checkpoint_record(out, "view_stack", stack.data(), stack.size() * sizeof(int));
+    write_checkpoint_record(out, "lr_factor", &lr_factor_, sizeof lr_factor_);
     if (options_.appearance.enabled) {
       put_floats(out, "appearance.codes", appearance_.values);
       put_floats(out, "appearance.adam_m", appearance_adam_.m);
       put_floats(out, "appearance.adam_v", appearance_adam_.v);
-      put_record(out, "appearance.steps", appearance_adam_.steps.data(), appearance_adam_.steps.size() * sizeof(long));
+      write_checkpoint_record(out, "appearance.steps", appearance_adam_.steps.data(),
+                              appearance_adam_.steps.size() * sizeof(long));
     }
     // Field 0 keeps the single-field record names; a co-trained partner adds "field1.*".
     for (size_t f = 0; f < fields_.size(); ++f) {
@@ -882,135 +809,58 @@ void Trainer::save_checkpoint(const std::string& path) const {
         std::ostringstream frng;
         frng << field.rng.engine();
         const std::string frng_s = frng.str();
-        put_record(out, p + "rng", frng_s.data(), frng_s.size());
+        write_checkpoint_record(out, p + "rng", frng_s.data(), frng_s.size());
       }
     }
   });
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
-  const Records r = parse_records(path);
-  const long views = meta_long(r, "views", path);
-  if (size_t(views) != dataset_.size())
-    throw_bad_input(path, "checkpoint was made on a dataset of " + std::to_string(views) + " views, this one has " +
+  Checkpoint c = decode_checkpoint(read_file(path), path);
+  if (size_t(c.views) != dataset_.size())
+    throw_bad_input(path, "checkpoint was made on a dataset of " + std::to_string(c.views) + " views, this one has " +
                               std::to_string(dataset_.size()));
-  const long nfields = r.meta.count("fields") ? meta_long(r, "fields", path) : 1;
-  if (size_t(nfields) != fields_.size())
-    throw_bad_input(path, "checkpoint holds " + std::to_string(nfields) + " field(s), this run trains " +
+  if (c.fields.size() != fields_.size())
+    throw_bad_input(path, "checkpoint holds " + std::to_string(c.fields.size()) + " field(s), this run trains " +
                               std::to_string(fields_.size()) + " (co-training on/off must match)");
   // The same dataset and options, or the continuation is not the run it claims to be.
-  Fingerprint stored;
-  for (const auto& [key, value] : r.meta)
-    if (key.rfind("fp.", 0) == 0) stored.emplace_back(key.substr(3), value);
-  check_fingerprint(path, stored, fingerprint_, TargetChange::Warn);
-  const long degree = meta_long(r, "sh_degree", path);
-  const long extras = meta_long(r, "extra_channels", path);
-  if (degree < 0 || degree > 3 || extras < 0 || extras > 4096) throw_bad_input(path, "checkpoint header out of range");
+  check_fingerprint(path, c.fingerprint, fingerprint_, TargetChange::Warn);
   std::vector<Field> fields(fields_.size());
   for (size_t f = 0; f < fields.size(); ++f) {
-    const std::string p = f == 0 ? "" : "field" + std::to_string(f) + ".";
-    const long n = meta_long(r, p + "gaussians", path);
-    if (n < 0) throw_bad_input(path, "checkpoint header out of range");
+    CheckpointField& in = c.fields[f];
     Field& field = fields[f];
-    for (GaussianModel* g : {&field.model, &field.adam.m, &field.adam.v}) {
-      g->sh_degree = int(degree);
-      g->extra_channels = int(extras);
-    }
-    get_model(r, p + "model.", field.model, size_t(n), path);
-    get_model(r, p + "adam_m.", field.adam.m, size_t(n), path);
-    get_model(r, p + "adam_v.", field.adam.v, size_t(n), path);
-    field.model.validate(path);
-    field.adam.step = meta_long(r, p + "adam_step", path);
-    get_floats(r, p + "density.grad_accum", field.density.grad_accum, size_t(n), path);
-    get_floats(r, p + "density.visible_count", field.density.visible_count, size_t(n), path);
-    get_floats(r, p + "density.max_radius", field.density.max_radius, size_t(n), path);
-    if (f > 0) {
-      const auto it = r.bytes.find(p + "rng");
-      if (it == r.bytes.end()) throw_bad_input(path, "checkpoint lacks the RNG of field " + std::to_string(f));
-      std::istringstream in(it->second);
-      in >> field.rng.engine();
-      if (!in) throw_bad_input(path, "checkpoint RNG state of field " + std::to_string(f) + " is unreadable");
-    }
+    field.model = std::move(in.model);
+    field.adam = std::move(in.adam);
+    field.density.grad_accum = std::move(in.grad_accum);
+    field.density.visible_count = std::move(in.visible_count);
+    field.density.max_radius = std::move(in.max_radius);
+    field.rng.engine() = f == 0 ? fields_[0].rng.engine() : in.rng;  // field 0's is unused (it splits with rng_)
   }
-  const auto stack_it = r.bytes.find("view_stack");
-  const auto rng_it = r.bytes.find("rng");
-  if (stack_it == r.bytes.end() || rng_it == r.bytes.end() || stack_it->second.size() % sizeof(int) != 0)
-    throw_bad_input(path, "checkpoint lacks its RNG or view order");
-  std::vector<int> stack(stack_it->second.size() / sizeof(int));
-  if (!stack.empty()) std::memcpy(stack.data(), stack_it->second.data(), stack_it->second.size());
-  for (int s : stack)
-    if (s < 0 || size_t(s) >= dataset_.size()) throw_bad_input(path, "checkpoint view order names a missing view");
-  std::istringstream rng_in(rng_it->second);
-  Rng rng;
-  rng_in >> rng.engine();
-  if (!rng_in) throw_bad_input(path, "checkpoint RNG state is unreadable");
-
-  LearningRates factors{1, 1, 1, 1, 1, 1, 1};
-  if (const auto it = r.bytes.find("lr_factor"); it != r.bytes.end()) {
-    if (it->second.size() != sizeof factors) throw_bad_input(path, "checkpoint learning-rate factors have the wrong size");
-    std::memcpy(&factors, it->second.data(), sizeof factors);
-  }
-  const uint32_t ema_bits = uint32_t(meta_long(r, "loss_ema_bits", path));
-  AppearanceCodes appearance = appearance_;
-  AppearanceAdam appearance_adam = appearance_adam_;
-  float appearance_factor = 1.0f;
+  CheckpointAppearance& a = c.appearance;
   if (options_.appearance.enabled) {
-    const size_t n = appearance_.size();
-    if (!r.meta.count("appearance_codes"))
+    if (!a.present)
       throw_bad_input(path, "checkpoint has no appearance codes (made without --appearance; this run trains them)");
-    if (size_t(meta_long(r, "appearance_codes", path)) != n)
+    if (a.codes != appearance_.size())
       throw_bad_input(path, "checkpoint holds appearance codes for another number of train views");
-    get_floats(r, "appearance.codes", appearance.values, n * kAppearanceParams, path);
-    get_floats(r, "appearance.adam_m", appearance_adam.m, n * kAppearanceParams, path);
-    get_floats(r, "appearance.adam_v", appearance_adam.v, n * kAppearanceParams, path);
-    const auto it = r.bytes.find("appearance.steps");
-    if (it == r.bytes.end() || it->second.size() != n * sizeof(long))
-      throw_bad_input(path, "checkpoint lacks the appearance codes' step counts");
-    std::memcpy(appearance_adam.steps.data(), it->second.data(), it->second.size());
-    for (float v : appearance.values)
-      if (!std::isfinite(v)) throw_bad_input(path, "checkpoint appearance codes are not finite");
-    const uint32_t bits = uint32_t(meta_long(r, "appearance_lr_factor_bits", path));
-    std::memcpy(&appearance_factor, &bits, 4);
-  } else if (r.meta.count("appearance_codes")) {
+  } else if (a.present) {
     throw_bad_input(path, "checkpoint trains appearance codes, this run does not (--appearance must match)");
   }
-  fields[0].rng = fields_[0].rng;  // unused for field 0 (it splits with rng_)
   fields_ = std::move(fields);
-  view_stack_ = std::move(stack);
-  rng_ = rng;
-  iteration_ = meta_long(r, "iteration", path);
-  active_sh_degree_ = int(std::clamp(meta_long(r, "active_sh_degree", path), 0L, degree));
-  std::memcpy(&loss_ema_, &ema_bits, 4);
-  lr_factor_ = factors;
-  appearance_ = std::move(appearance);
-  appearance_adam_ = std::move(appearance_adam);
-  appearance_lr_factor_ = appearance_factor;
+  view_stack_ = std::move(c.view_stack);
+  rng_.engine() = c.rng;
+  iteration_ = c.iteration;
+  active_sh_degree_ = c.active_sh_degree;
+  std::memcpy(&loss_ema_, &c.loss_ema_bits, 4);
+  lr_factor_ = c.lr_factor;
+  if (a.present) {
+    appearance_.values = std::move(a.values);
+    appearance_adam_.m = std::move(a.adam_m);
+    appearance_adam_.v = std::move(a.adam_v);
+    appearance_adam_.steps = std::move(a.steps);
+    std::memcpy(&appearance_lr_factor_, &a.lr_factor_bits, 4);
+  }
   snapshot_.iteration = -1;  // the next step copies the loaded state
   rollbacks_ = 0;
-}
-
-Fingerprint read_checkpoint_fingerprint(const std::string& path) {
-  // The meta record comes first: read only the header, not the arrays.
-  std::ifstream in(path, std::ios::binary);
-  char magic[8] = {};
-  uint32_t n = 0;
-  uint64_t bytes = 0;
-  if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) throw_bad_input(path, "not a sparsplat checkpoint (bad magic)");
-  std::string name;
-  if (in.read(reinterpret_cast<char*>(&n), 4) && n < 64) {
-    name.resize(n);
-    in.read(name.data(), n);
-    in.read(reinterpret_cast<char*>(&bytes), 8);
-  }
-  if (!in || name != "meta" || bytes > (1u << 20)) throw_bad_input(path, "checkpoint header is unreadable");
-  std::string meta(size_t(bytes), '\0');
-  if (!in.read(meta.data(), std::streamsize(bytes))) throw_bad_input(path, "checkpoint header is truncated");
-  Fingerprint fp;
-  std::istringstream lines(meta);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("fp.", 0) == 0 && line.find('=') != std::string::npos)
-      fp.emplace_back(line.substr(3, line.find('=') - 3), line.substr(line.find('=') + 1));
-  return fp;
 }
 
 }  // namespace sp

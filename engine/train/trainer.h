@@ -19,19 +19,16 @@
 #include "engine/render/rasterizer.h"
 #include "engine/scene/dataset.h"
 #include "engine/train/adam.h"
+#include "engine/train/checkpoint_file.h"
 #include "engine/train/densify.h"
 #include "engine/train/train_options.h"
 #include "engine/train/training_backend.h"
 
 namespace sp {
 
-// What a checkpoint must agree on with the run continuing it (key, value): train views,
-// image size, iterations target, seed and the options that change the optimization.
-using Fingerprint = std::vector<std::pair<std::string, std::string>>;
+// The fingerprint of this run (engine/train/checkpoint_file.h): train views, image size,
+// iterations target, seed and the options that change the optimization.
 Fingerprint checkpoint_fingerprint(const Dataset& dataset, const TrainOptions& options);
-// The fingerprint a checkpoint file was written with (empty for an older checkpoint); reads
-// only the file's header. BadInput if it is not a checkpoint.
-Fingerprint read_checkpoint_fingerprint(const std::string& path);
 // BadInput "PATH: checkpoint of another run: its KEY is ..." when `stored` names another
 // dataset or options than `current`. A different iterations target is refused, warned
 // about (extending a run) or allowed.

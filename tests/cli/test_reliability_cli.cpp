@@ -205,4 +205,31 @@ TEST(CliReliability, AFolderInUseIsRefusedAndKillNineLeavesNoStaleLock) {
   EXPECT_EQ(r.code, 0) << r.output;
 }
 
+// --max-memory (issue #17, item 3): a dataset whose decoded views cannot fit is refused in
+// one line before anything is written; one that fits trains under the Gaussian cap the rest
+// of the memory allows.
+TEST(CliReliability, MaxMemoryRefusesADatasetThatCannotFitAndCapsTheGaussians) {
+  const std::string root = sp::test::temp_dir("cli-max-memory");
+  // 6 views at 48x36 as float RGB: 122 KiB, more than half of 200K.
+  sp::test::expect_cli_bad_input(joined(recon_args(root + "/small", false, 20)) + " --max-memory 200K",
+                                 "error: --max-memory: 6 views at 48x36 need 122 KiB decoded, more than half of the 200 KiB allowed");
+  EXPECT_FALSE(fs::exists(root + "/small/split.json"));
+  sp::test::expect_cli_bad_input(joined(recon_args(root + "/typo", false, 20)) + " --max-memory 8X",
+                                 "expected a size such as 8G");
+  // Too little left for the 400-Gaussian start (SH 1, co-trained: 1312 bytes each with the
+  // optimizer state and rollback copy): refused after initialization, before training.
+  sp::test::expect_cli_bad_input(joined(recon_args(root + "/start", false, 20)) + " --max-memory 300K",
+                                 "the initial 400 Gaussians (random) need 513 KiB with their optimizer state; 179 KiB");
+  EXPECT_FALSE(fs::exists(root + "/start/point_cloud.ply"));
+  // 1 MiB: 902 KiB left after the views, room for 704 Gaussians; densification stops below.
+  const auto r = run_cli(joined(recon_args(root + "/fits", false, 160)) + " --max-memory 1M");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const size_t at = r.output.find(" Gaussians -> ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const size_t count = std::stoul(r.output.substr(r.output.rfind(", ", at) + 2));
+  std::printf("[max memory] 1M: %zu Gaussians at the end\n", count);
+  EXPECT_GE(count, 1u);
+  EXPECT_LE(count, 704u);
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -162,10 +163,12 @@ TEST(NpyFuzz, ParserSurvivesCorruptInput) {
   const std::vector<double> d = {1, 2, 3, 4, 5, 6};
   const std::string valid = encode_npy({2, 3}, d.data());
   auto stats = test::fuzz_parser(valid, [](const std::string& s) { parse_npy(s, "fuzz.npy"); }, {.mutations = 1500, .seed = 11});
+  std::printf("[fuzz] .npy: %zu calls, %zu accepted, %zu rejected\n", stats.calls, stats.accepted, stats.rejected);
   EXPECT_GT(stats.rejected, 1000u);
   const std::vector<float> f = {1, 2};
   const std::string zip = encode_npz({{"a", valid}, {"b", encode_npy({2}, f.data())}});
   stats = test::fuzz_parser(zip, [](const std::string& s) { parse_npz(s, "fuzz.npz"); }, {.mutations = 1000, .seed = 12});
+  std::printf("[fuzz] .npz: %zu calls, %zu accepted, %zu rejected\n", stats.calls, stats.accepted, stats.rejected);
   EXPECT_GT(stats.rejected, 500u);
 }
 

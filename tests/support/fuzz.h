@@ -33,7 +33,7 @@ struct FuzzOptions {
 };
 
 struct FuzzStats {
-  size_t calls = 0, accepted = 0, rejected = 0;
+  size_t calls = 0, accepted = 0, rejected = 0;  // the unmutated input included
   // The same split by kind of input, for tests that say how much a parser must reject:
   // a binary format rejects every truncation; a checked format most random edits.
   size_t prefixes = 0, prefixes_rejected = 0, mutations = 0, mutations_rejected = 0;
@@ -142,11 +142,16 @@ inline int fuzz_scale() {
   return n > 0 ? n : 1;
 }
 
-// Empty input, prefixes and mutations of `valid`. Stops after the first few failures.
+// The unmutated `valid`, then the empty input, prefixes and mutations of it. Stops after the
+// first few failures. Both outcomes are required of every caller (issue #17, item 6): the
+// unmutated input must be accepted and at least one mutation rejected, so a parser that
+// refuses everything, or checks nothing, fails here and not only one that crashes.
 template <class Parse>
 FuzzStats fuzz_parser(const std::string& valid, const Parse& parse, const FuzzOptions& opt = {}) {
   FuzzStats stats;
   int failures = 0;
+  if (!fuzz_one(parse, valid, "the unmutated input", opt, stats)) ++failures;
+  if (stats.accepted != 1) ADD_FAILURE() << "the unmutated input (" << valid.size() << " bytes) was rejected";
   // Runs one input; counts it under `total` / `rejected` when it was rejected.
   const auto run = [&](const std::string& input, const std::string& label, size_t& total, size_t& rejected) {
     const size_t before = stats.rejected;
@@ -167,6 +172,8 @@ FuzzStats fuzz_parser(const std::string& valid, const Parse& parse, const FuzzOp
   for (int i = 0; i < mutations; ++i)
     run(mutate(valid, rng), "mutation " + std::to_string(i) + " (seed " + std::to_string(opt.seed) + ")",
         stats.mutations, stats.mutations_rejected);
+  if (stats.mutations > 0 && stats.mutations_rejected == 0)
+    ADD_FAILURE() << "none of " << stats.mutations << " mutated inputs was rejected (seed " << opt.seed << ")";
   return stats;
 }
 

@@ -8,7 +8,9 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <sstream>
 
+#include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
 #include "engine/core/log.h"
 #include "engine/io/gaussian_ply.h"
@@ -16,6 +18,7 @@
 #include "engine/train/finite_check.h"
 #include "engine/train/presets.h"
 #include "engine/train/trainer.h"
+#include "support/fuzz.h"
 #include "support/synthetic_scene.h"
 #include "support/test_support.h"
 
@@ -141,6 +144,40 @@ TEST(Reliability, CheckpointsOfAnotherRunAreRefused) {
       },
       "checkpoint of a 40-iteration run, this one asks for 80");
   EXPECT_EQ(read_checkpoint_fingerprint(ckpt), t.fingerprint());
+}
+
+// The checkpoint file's decoder on its own (engine/train/checkpoint_file.h; the libFuzzer
+// target fuzz/targets/checkpoint.cpp runs it much longer): a real co-trained checkpoint
+// decodes; every truncation and most random edits are BadInput, never a crash.
+TEST(Reliability, CheckpointDecoderRejectsCorruptFilesAndAcceptsTheRealOne) {
+  const Dataset& data = scene();
+  auto rasterizer = make_cpu_rasterizer();
+  Trainer t(data, initial_model(data), options(true), *rasterizer);
+  for (int i = 0; i < 3; ++i) t.step();
+  const std::string ckpt = test::temp_dir("ckpt-decode") + "/last.bin";
+  t.save_checkpoint(ckpt);
+  const std::string bytes = read_file(ckpt);
+  const Checkpoint c = decode_checkpoint(bytes, ckpt);
+  ASSERT_EQ(c.fields.size(), 2u);
+  EXPECT_EQ(c.fields[0].model.size(), t.model().size());
+  EXPECT_EQ(c.iteration, 3);
+  const auto s = test::fuzz_parser(bytes, [&](const std::string& b) { decode_checkpoint(b, ckpt); },
+                                   {.mutations = 300, .seed = 31, .max_prefixes = 150});
+  std::printf("[fuzz] checkpoint (%zu bytes): %zu calls, %zu accepted, %zu rejected (prefixes %.3f, mutations %.3f)\n",
+              bytes.size(), s.calls, s.accepted, s.rejected, s.prefix_rejected_share(), s.mutation_rejected_share());
+  EXPECT_EQ(s.prefix_rejected_share(), 1.0);  // every record is needed: no cut is a checkpoint
+  EXPECT_GT(s.mutation_rejected_share(), 0.7);  // measured 0.820
+  EXPECT_GT(s.accepted, 0u);                  // edits inside the float arrays are valid files
+}
+
+// A tiny checkpoint claiming 10^12 Gaussians is refused from its size before any allocation.
+TEST(Reliability, CheckpointClaimingAHugeCountIsRefused) {
+  std::ostringstream out;
+  write_checkpoint_magic(out);
+  const std::string meta = "views=4\nsh_degree=0\nextra_channels=0\ngaussians=1000000000000\n";
+  write_checkpoint_record(out, "meta", meta.data(), meta.size());
+  test::expect_bad_input([&] { decode_checkpoint(out.str(), "last.bin"); },
+                         "last.bin: checkpoint field 'gaussians' is 1000000000000, more than its 85 bytes can hold");
 }
 
 struct LogCapture {

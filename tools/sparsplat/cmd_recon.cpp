@@ -6,6 +6,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/log.h"
+#include "engine/core/memory_budget.h"
 #include "engine/core/progress.h"
 #include "engine/core/stop_signal.h"
 #include "engine/pipeline/recon.h"
@@ -67,7 +68,13 @@ int run_recon(const ReconArgs& args) {
   ReconConfig config = args.config;
   if (!args.background.empty()) config.background = parse_background(args.background, "--background");
   if (config.output.empty()) throw_bad_input("--output", "is empty");
-  const Dataset data = load_dataset(args.data);
+  DatasetArgs data_args = args.data;
+  if (!args.max_memory.empty()) {
+    config.max_memory = parse_byte_size(args.max_memory, "--max-memory");
+    set_memory_budget(config.max_memory);  // the dataset's files are held to it too
+    data_args.cache_bytes = config.max_memory / 2;  // the pipeline checks the views fit in it
+  }
+  const Dataset data = load_dataset(data_args);
   // Ctrl-C / kill: the pipeline checkpoints and ends with Interrupted (main.cpp: exit 128 + signal).
   install_stop_signal_handlers();
   ProgressObserver observer;

@@ -21,6 +21,7 @@ struct DatasetArgs {
   std::vector<int> train_ids, test_ids;
   bool black_background_for_rgba = false;
   std::string protocol = "auto";  // auto | llff | dtu | blender (split + default resolution)
+  size_t cache_bytes = 0;         // decoded images held in memory; 0 = the dataset's default
 };
 
 // recon: the dataset options and the pipeline's own config (engine/pipeline/recon.h), which
@@ -28,6 +29,7 @@ struct DatasetArgs {
 struct ReconArgs {
   DatasetArgs data;
   ReconConfig config;
+  std::string max_memory;  // --max-memory as given ("8G", "512M", bytes); parsed into config
   std::vector<float> background;  // empty: the pipeline's default (black, or the RGBA backdrop)
 };
 

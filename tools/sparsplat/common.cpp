@@ -17,6 +17,7 @@ Dataset load_dataset(const DatasetArgs& args) {
   o.test_ids = args.test_ids;
   o.white_background = !args.black_background_for_rgba;
   o.protocol = args.protocol;
+  if (args.cache_bytes) o.cache_bytes = args.cache_bytes;
   return Dataset::load(args.path, o);
 }
 
@@ -33,6 +34,25 @@ std::vector<Camera> cameras_to_render(const std::string& cameras_json, const Dat
   std::vector<Camera> cameras;
   for (int id : ids) cameras.push_back(data.cameras[size_t(id)]);
   return cameras;
+}
+
+size_t parse_byte_size(const std::string& text, const std::string& option) {
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(text, &used);
+  } catch (...) {
+  }
+  double unit = 1;
+  const std::string suffix = used ? text.substr(used) : "";
+  if (suffix == "K" || suffix == "k") unit = 1024.0;
+  else if (suffix == "M" || suffix == "m") unit = 1024.0 * 1024;
+  else if (suffix == "G" || suffix == "g") unit = 1024.0 * 1024 * 1024;
+  else if (suffix == "T" || suffix == "t") unit = 1024.0 * 1024 * 1024 * 1024;
+  else if (!suffix.empty()) used = 0;
+  if (!used || !(v > 0) || v * unit > 1.8e19)
+    throw_bad_input(option, "expected a size such as 8G, 512M or a number of bytes, found '" + text + "'");
+  return size_t(v * unit);
 }
 
 glm::vec3 parse_background(const std::vector<float>& rgb, const std::string& option) {

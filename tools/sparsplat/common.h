@@ -11,6 +11,8 @@
 namespace sp::cli {
 
 Dataset load_dataset(const DatasetArgs& args);
+// "8G", "512M", "64K", "1.5G" (binary units) or a number of bytes; BadInput naming `option`.
+size_t parse_byte_size(const std::string& text, const std::string& option);
 glm::vec3 parse_background(const std::vector<float>& rgb, const std::string& option);
 // The cameras of an INRIA cameras.json (when `cameras_json` is set), or of a dataset's
 // split: "test", "train" or "all".

@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
                 "Continue from a checkpoint file, or auto: from OUTPUT/checkpoints/last.bin when it exists (the same "
                 "run, stopped or killed), else start fresh");
   r->add_option("--max-gaussians", recon.config.max_gaussians, "Stop densifying beyond this many Gaussians (0 = no cap)");
+  r->add_option("--max-memory", recon.max_memory,
+                "Memory for decoded images and Gaussians, e.g. 8G or 512M: at most half for the images, the "
+                "Gaussian cap from the rest; a dataset that cannot fit is refused before training");
   r->add_flag("--no-densify", no_densify, "Keep the initial Gaussians: no clone/split/prune, no opacity reset");
   r->add_option("--language", recon.config.language.features, "LangSplat language_features/ folder: train a language field on the result (docs/language.md)");
   r->add_option("--language-iterations", recon.config.language.iterations, "Language-field iterations")->check(CLI::Range(1L, 100000000L))->capture_default_str();

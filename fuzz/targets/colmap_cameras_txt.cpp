@@ -1,0 +1,5 @@
+// COLMAP cameras.txt, and each camera turned into the engine's intrinsics.
+#include "engine/io/colmap.h"
+#include "fuzz_target.h"
+
+SPARSPLAT_FUZZ_TARGET(for (const auto& c : sp::parse_colmap_cameras_txt(bytes, "cameras.txt")) sp::colmap_intrinsics(c, "cameras.txt"))

@@ -1,0 +1,8 @@
+// COLMAP images.txt, and each image's pose set on a camera.
+#include "engine/io/colmap.h"
+#include "fuzz_target.h"
+
+SPARSPLAT_FUZZ_TARGET(for (const auto& im : sp::parse_colmap_images_txt(bytes, "images.txt")) {
+  sp::Camera c;
+  sp::set_colmap_pose(c, im, "images.txt");
+})
