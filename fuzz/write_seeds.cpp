@@ -19,6 +19,7 @@
 #include "engine/io/spare.h"
 #include "engine/io/splat_file.h"
 #include "engine/io/spz_file.h"
+#include "engine/language/language_checkpoint.h"
 #include "engine/train/checkpoint_file.h"
 #include "tests/support/random_model.h"
 #include "tests/support/synthetic_colmap.h"
@@ -154,6 +155,28 @@ int main(int argc, char** argv) {
     put("spz", "gen_v2_sh" + d, encode_spz(m, {2}));
     put("splat", "gen_sh" + d, encode_splat(m));
     if (degree == 1) put("checkpoint", "gen", checkpoint_bytes(m));
+  }
+  // A language checkpoint of 4 Gaussians, 2 levels of 3 codes in 5 dims, mid-epoch of 3 views.
+  {
+    LanguageCheckpoint lc;
+    lc.iteration = 7;
+    lc.field.levels = 2;
+    lc.field.codes = 3;
+    lc.field.dims = 5;
+    lc.field.top_k = 2;
+    lc.field.dictionary.resize(2 * 3 * 5);
+    lc.field.logits.resize(4 * 2 * 3);
+    for (auto* v : {&lc.field.dictionary, &lc.field.logits})
+      for (float& x : *v) x = rng.normal();
+    lc.m_logits = lc.v_logits = lc.field.logits;
+    lc.m_dict = lc.v_dict = lc.field.dictionary;
+    lc.order = {2, 0, 1};
+    lc.next = 1;
+    lc.shuffle_state = 3;
+    lc.loss_ema_bits = 1036831949;
+    lc.fingerprint = {{"seed", "0"}, {"iterations", "20"}};
+    fs::create_directories(out_dir + "/language_checkpoint");
+    write_language_checkpoint(out_dir + "/language_checkpoint/gen", lc);
   }
   // A PLY with an ascii body and a face list, as mesh tools write it.
   put("ply", "gen_ascii_faces",

@@ -13,6 +13,11 @@ namespace sp {
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
 void write_text_atomic(const std::string& path, std::string_view text);
 
+// Removes the temporaries a killed writer left in `dir` ("<name>.tmp-<pid>"), of every file
+// or only of files whose names start with `prefix`. Call it only while the folder is locked
+// (engine/core/output_lock.h): another run's temporaries are not stale.
+void remove_stale_temporaries(const std::string& dir, const std::string& prefix = "");
+
 // Reads a whole file; BadInput error naming the file if it cannot be read or is larger than
 // the memory budget (engine/core/memory_budget.h).
 std::string read_file(const std::string& path);

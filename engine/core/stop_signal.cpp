@@ -33,4 +33,8 @@ int stop_signal() { return int(g_stop); }
 void request_stop(int signal) { g_stop = signal; }
 void clear_stop_request() { g_stop = 0; }
 
+std::string signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
+}
+
 }  // namespace sp

@@ -3,17 +3,21 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <optional>
 
 #include "engine/core/error.h"
 #include "engine/core/log.h"
+#include "engine/core/stop_signal.h"
 #include "engine/io/gaussian_ply.h"
 #include "engine/render/tile_rasterizer_cpu.h"
+#include "engine/train/trainer.h"  // check_fingerprint
 
 namespace sp {
 
 LanguageStageResult train_language_stage(GaussianModel& model, const std::vector<Camera>& cameras,
                                          const std::string& features_dir, const LanguageTrainOptions& o,
-                                         const std::function<void(long, float)>& on_step) {
+                                         const std::function<void(long, float)>& on_step,
+                                         const LanguageCheckpointing& ck) {
   if (o.iterations < 1) throw_bad_input("language iterations", "must be at least 1");
   if (o.codes < 1 || o.codes > 4096) throw_bad_input("language codes", "must lie in [1, 4096]");
   if (o.top_k < 1 || o.top_k > o.codes || o.top_k > 256) throw_bad_input("language top-k", "must lie in [1, min(codes, 256)]");
@@ -21,22 +25,57 @@ LanguageStageResult train_language_stage(GaussianModel& model, const std::vector
   if (!std::filesystem::is_directory(features_dir))
     throw_bad_input(features_dir, "language feature folder not found (LangSplat's language_features/)");
   if (cameras.empty()) throw_bad_input(features_dir, "no views to train the language field on");
+  if (ck.every < 0) throw_bad_input("language checkpoint interval", "must not be negative");
+  if (ck.resume == "auto" && ck.path.empty()) throw_bad_input("--resume auto", "needs a checkpoint path");
+  std::string resume = ck.resume == "auto" ? (std::filesystem::is_regular_file(ck.path) ? ck.path : "") : ck.resume;
+  if (!resume.empty() && !std::filesystem::is_regular_file(resume)) throw_bad_input(resume, "no such checkpoint file");
+  if (ck.resume == "auto" && resume.empty()) log_info("language: resume auto: no " + ck.path + ", starting fresh");
   std::vector<LanguageView> views = load_language_views(cameras, features_dir);
   log_info("language: " + std::to_string(views.size()) + " views, " + std::to_string(model.size()) + " Gaussians, " +
            std::to_string(views.front().targets.dims) + "-d features");
   // The model's own extra channels (if any) are replaced by the language logits.
   model.extra_channels = 0;
   model.extras.clear();
+  const Fingerprint fingerprint = language_fingerprint(model, views, o);
   auto rasterizer = make_cpu_rasterizer();
-  LanguageField initial = initialize_language_field(model.size(), views, o);
+  std::optional<LanguageCheckpoint> saved;
+  if (!resume.empty()) {
+    // Another run's file is refused from its header, before the arrays are read.
+    check_fingerprint(resume, read_language_checkpoint_fingerprint(resume), fingerprint,
+                      ck.resume == "auto" ? TargetChange::Refuse : TargetChange::Allow);
+    saved = read_language_checkpoint(resume);
+  }
+  // Resuming skips the k-means start: the checkpoint's field replaces it.
+  LanguageField initial = saved ? saved->field : initialize_language_field(model.size(), views, o);
   LanguageTrainer trainer(model, std::move(views), std::move(initial), o, *rasterizer);
-  float ema = -1;
-  trainer.run([&](long it, float loss) {
-    ema = ema < 0 ? loss : 0.95f * ema + 0.05f * loss;
-    if (on_step) on_step(it, ema);
-  });
+  LanguageStageResult result;
+  if (saved) {
+    trainer.restore(std::move(*saved), resume);
+    result.resumed_from = trainer.iteration();
+    log_info("language: resumed from " + resume + " at iteration " + std::to_string(trainer.iteration()));
+  }
+  const auto save = [&] {
+    if (ck.path.empty()) return false;
+    LanguageCheckpoint c = trainer.checkpoint();
+    c.fingerprint = fingerprint;
+    write_language_checkpoint(ck.path, c);
+    return true;
+  };
+  while (trainer.iteration() < o.iterations) {
+    if (const int sig = stop_signal()) {
+      const bool wrote = save();
+      throw Interrupted(sig, "interrupted by " + signal_name(sig) + " at language iteration " +
+                                 std::to_string(trainer.iteration()) + " of " + std::to_string(o.iterations) +
+                                 (wrote ? ": checkpoint " + ck.path + " (continue with --resume auto)" : ": nothing saved"));
+    }
+    trainer.step();
+    if (on_step) on_step(trainer.iteration(), trainer.loss_ema());
+    if (ck.every > 0 && trainer.iteration() % ck.every == 0 && trainer.iteration() < o.iterations) save();
+  }
   store_language_field(model, trainer.field());
-  return {trainer.field(), ema};
+  result.field = trainer.field();
+  result.loss = trainer.loss_ema();
+  return result;
 }
 
 void write_language_model(const std::string& ply_path, const GaussianModel& model, const LanguageField& field) {

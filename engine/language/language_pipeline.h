@@ -22,13 +22,28 @@ std::vector<LanguageView> load_language_views(const std::vector<Camera>& cameras
 // `model` comes back with the field's logits stored as its extra channels; the result holds
 // the field (its dictionaries go to dictionary_path_for(ply)). `on_step(iteration, loss)`
 // reports progress. BadInput for options out of range or missing feature files.
+//
+// Checkpoints (docs/language.md "Checkpoints and resume"): with a `path`, the trainer's state
+// goes there atomically every `every` iterations (0: never on a schedule) and when SIGINT /
+// SIGTERM arrives (engine/core/stop_signal.h: the stage then ends with Interrupted). `resume`
+// "auto" continues from `path` when it exists (refusing one of another run: its fingerprint,
+// language_fingerprint, must match), a file path continues from that file (a different
+// iteration count allowed: the rate is constant, so extending a run is exact), "" starts
+// fresh. A resumed run ends bit-identical to an uninterrupted one.
+struct LanguageCheckpointing {
+  std::string path;
+  long every = 0;
+  std::string resume;
+};
 struct LanguageStageResult {
   LanguageField field;
-  float loss = 0;  // smoothed loss at the end
+  float loss = 0;            // smoothed loss at the end
+  long resumed_from = -1;    // the checkpoint's iteration, -1 for a fresh start
 };
 LanguageStageResult train_language_stage(GaussianModel& model, const std::vector<Camera>& cameras,
                                          const std::string& features_dir, const LanguageTrainOptions& options,
-                                         const std::function<void(long, float)>& on_step = {});
+                                         const std::function<void(long, float)>& on_step = {},
+                                         const LanguageCheckpointing& checkpointing = {});
 // The PLY with the field and its dictionaries beside it (<stem>.language.npy), atomically.
 void write_language_model(const std::string& ply_path, const GaussianModel& model, const LanguageField& field);
 

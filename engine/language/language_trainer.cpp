@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <numeric>
 #include <random>
 
 #include "engine/core/error.h"
+#include "engine/core/hash.h"
 #include "engine/core/parallel.h"
 #include "engine/core/rng.h"
 #include "engine/language/language_loss.h"
@@ -144,9 +147,72 @@ float LanguageTrainer::step() {
   std::vector<float> gl, gd;
   const float loss = loss_and_gradients(view, &gl, &gd);
   ++iteration_;
+  loss_ema_ = loss_ema_ < 0 ? loss : 0.95f * loss_ema_ + 0.05f * loss;
   adam_update(field_.logits, gl, m_logits_, v_logits_, options_.lr_logits, iteration_);
   adam_update(field_.dictionary, gd, m_dict_, v_dict_, options_.lr_dictionary, iteration_);
   return loss;
+}
+
+LanguageCheckpoint LanguageTrainer::checkpoint() const {
+  LanguageCheckpoint c;
+  c.iteration = iteration_;
+  c.field = field_;
+  c.m_logits = m_logits_;
+  c.v_logits = v_logits_;
+  c.m_dict = m_dict_;
+  c.v_dict = v_dict_;
+  c.order = order_;
+  c.next = next_;
+  c.shuffle_state = shuffle_state_;
+  std::memcpy(&c.loss_ema_bits, &loss_ema_, sizeof loss_ema_);
+  return c;
+}
+
+void LanguageTrainer::restore(LanguageCheckpoint c, const std::string& where) {
+  const LanguageField& f = c.field;
+  if (f.levels != field_.levels || f.codes != field_.codes || f.dims != field_.dims || f.top_k != field_.top_k ||
+      f.logits.size() != field_.logits.size())
+    throw_bad_input(where, "language checkpoint of another field shape or model size");
+  if (c.order.size() != views_.size()) throw_bad_input(where, "language checkpoint of another number of views");
+  field_ = std::move(c.field);
+  m_logits_ = std::move(c.m_logits);
+  v_logits_ = std::move(c.v_logits);
+  m_dict_ = std::move(c.m_dict);
+  v_dict_ = std::move(c.v_dict);
+  order_ = std::move(c.order);
+  next_ = size_t(c.next);
+  shuffle_state_ = c.shuffle_state;
+  iteration_ = c.iteration;
+  std::memcpy(&loss_ema_, &c.loss_ema_bits, sizeof loss_ema_);
+}
+
+Fingerprint language_fingerprint(const GaussianModel& model, const std::vector<LanguageView>& views,
+                                 const LanguageTrainOptions& o) {
+  uint64_t geometry = 0;
+  for (const std::vector<float>* v : {&model.means, &model.log_scales, &model.rotations, &model.opacities, &model.sh})
+    geometry = fnv1a(geometry, *v);
+  uint64_t targets = 0;
+  std::string names;
+  for (const LanguageView& v : views) {
+    targets = fnv1a(targets, v.targets.features);
+    for (const auto& level : v.targets.segments) targets = fnv1a(targets, level);
+    names += (names.empty() ? "" : ",") + v.camera.name + ":" + std::to_string(v.camera.width) + "x" +
+             std::to_string(v.camera.height);
+  }
+  const auto num = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.9g", v);
+    return std::string(b);
+  };
+  return {{"model", std::to_string(model.size()) + " Gaussians, sh " + std::to_string(model.sh_degree) + ", fnv1a " +
+                        std::to_string(geometry)},
+          {"features", "fnv1a " + std::to_string(targets)},
+          {"views", names},
+          {"iterations", std::to_string(o.iterations)},
+          {"field", std::to_string(o.codes) + " codes, top " + std::to_string(o.top_k) + ", init std " +
+                        num(o.logit_init_std) + ", k-means " + std::to_string(o.kmeans_iterations)},
+          {"learning_rates", num(o.lr_logits) + "," + num(o.lr_dictionary)},
+          {"seed", std::to_string(o.seed)}};
 }
 
 void LanguageTrainer::run(const std::function<void(long, float)>& on_step) {

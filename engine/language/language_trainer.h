@@ -11,6 +11,7 @@
 
 #include "engine/core/camera.h"
 #include "engine/language/feature_maps.h"
+#include "engine/language/language_checkpoint.h"
 #include "engine/language/language_field.h"
 #include "engine/render/rasterizer.h"
 
@@ -31,6 +32,12 @@ struct LanguageView {
   LanguageTargets targets;  // at the camera's size
 };
 
+// What a language checkpoint must agree on with the run continuing it: hashes of the frozen
+// model and of the targets, the views' names and sizes, and every option that changes the
+// result (the iteration count under key "iterations").
+Fingerprint language_fingerprint(const GaussianModel& model, const std::vector<LanguageView>& views,
+                                 const LanguageTrainOptions& options);
+
 // k-means dictionaries over each level's segment features (the rows any pixel of that level
 // refers to) and small random logits.
 LanguageField initialize_language_field(size_t gaussians, const std::vector<LanguageView>& views,
@@ -45,6 +52,14 @@ class LanguageTrainer {
   void run(const std::function<void(long iteration, float loss)>& on_step = {});
   const LanguageField& field() const { return field_; }
   long iteration() const { return iteration_; }
+  // The loss smoothed over steps (EMA 0.95); -1 before the first step.
+  float loss_ema() const { return loss_ema_; }
+
+  // Everything step() reads, and back: restoring a checkpoint of the same model, views and
+  // options continues bit-exactly. restore() refuses (BadInput naming `where`) a field of
+  // another shape or an order of another view count.
+  LanguageCheckpoint checkpoint() const;
+  void restore(LanguageCheckpoint checkpoint, const std::string& where);
 
   // The loss of the current field on view v (sum over levels) and, when asked, its gradients
   // (a test hook for finite differences).
@@ -60,6 +75,7 @@ class LanguageTrainer {
   std::vector<int> order_;
   size_t next_ = 0;
   uint64_t shuffle_state_ = 0;
+  float loss_ema_ = -1;
   std::vector<float> m_logits_, v_logits_, m_dict_, v_dict_;
   Image grad_image_;
 };

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -346,23 +345,13 @@ RunReport run_report(const Dataset& data, const ReconConfig& cfg, const ReconRes
 
 // Temporary files of a killed run ("<name>.tmp-<pid>", engine/core/atomic_file.h) in the
 // folders a run writes directly; called with the folder locked, so none is in use.
-void remove_stale_temporaries(const fs::path& out) {
+void remove_stale_run_temporaries(const fs::path& out) {
   std::vector<fs::path> dirs = {out, out / "checkpoints", out / "test" / "renders", out / "test" / "gt",
                                 out / "test" / "side_by_side"};
   std::error_code ec;
   for (fs::directory_iterator it(out / "prior", ec), end; !ec && it != end; it.increment(ec))
     if (it->is_directory()) dirs.push_back(it->path());  // the prior's round_N/
-  for (const fs::path& dir : dirs) {
-    std::error_code dir_ec;
-    for (fs::directory_iterator it(dir, dir_ec), end; !dir_ec && it != end; it.increment(dir_ec)) {
-      const std::string name = it->path().filename().string();
-      const size_t tmp = name.rfind(".tmp-");
-      if (tmp == std::string::npos || tmp + 5 == name.size()) continue;
-      if (name.find_first_not_of("0123456789", tmp + 5) != std::string::npos) continue;
-      std::error_code ignored;
-      fs::remove(it->path(), ignored);
-    }
-  }
+  for (const fs::path& dir : dirs) remove_stale_temporaries(dir.string());
 }
 
 // The trimmed loss's final decision on each train photo (1 = treated as transient, white),
@@ -385,10 +374,6 @@ nlohmann::ordered_json write_transient_masks(Rasterizer& rasterizer, const Datas
     shares[cam.name] = sum / double(std::max<size_t>(1, transient.pixels.size()));
   }
   return shares;
-}
-
-std::string signal_name(int sig) {
-  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
 }
 
 // --max-memory: what the decoded images need, and the Gaussian cap the rest allows.
@@ -447,7 +432,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   OutputLock lock;
   if (!cfg.output.empty() && fs::is_directory(cfg.output)) {
     lock = OutputLock(cfg.output);
-    remove_stale_temporaries(cfg.output);
+    remove_stale_run_temporaries(cfg.output);
   }
   if (cfg.resume == "auto") {
     const fs::path last = fs::path(cfg.output) / "checkpoints" / "last.bin";
@@ -647,12 +632,21 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
     lo.seed = cfg.seed;
     std::vector<Camera> cameras;
     for (int id : data.train_ids) cameras.push_back(data.cameras[size_t(id)]);
-    const LanguageStageResult lang =
-        train_language_stage(result.model, cameras, cfg.language.features, lo, [&](long it, float loss) {
+    // Its own checkpoint beside last.bin, on the same schedule; --resume auto continues it.
+    LanguageCheckpointing ck;
+    if (writes) {
+      ck.path = (out / "checkpoints" / "language.bin").string();
+      ck.every = cfg.checkpoint_interval;
+      if (config.resume == "auto") ck.resume = "auto";
+    }
+    const LanguageStageResult lang = train_language_stage(
+        result.model, cameras, cfg.language.features, lo,
+        [&](long it, float loss) {
           char detail[64];
           std::snprintf(detail, sizeof detail, "loss %.4f", double(loss));
           observer.progress(ReconStage::Language, it, detail);
-        });
+        },
+        ck);
     language = lang.field;
     char detail[96];
     std::snprintf(detail, sizeof detail, "loss %.4f, %d extra channels", double(lang.loss), result.model.extra_channels);

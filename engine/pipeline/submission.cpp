@@ -13,6 +13,7 @@
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
+#include "engine/core/hash.h"
 #include "engine/core/parallel.h"
 #include "engine/eval/lpips.h"
 #include "engine/io/image_header.h"
@@ -140,13 +141,6 @@ struct SceneInputs {
   int width = 0, height = 0;                // size of the input images
   uint64_t content = 0;                     // FNV-1a of the input images' and pos files' bytes
 };
-
-// FNV-1a, 64 bit: enough to notice that a scene's input files changed between runs.
-uint64_t fnv1a(uint64_t h, std::string_view bytes) {
-  if (h == 0) h = 1469598103934665603ull;
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
 
 // Where a scene's pos_XXX.txt files are: the scene folder (or its Cameras/, cameras/), else
 // the calibration folder's <scene>/ (or its Cameras/, cameras/), else the calibration folder.

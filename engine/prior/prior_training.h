@@ -36,9 +36,11 @@ class PriorOptimizer {
   // One Adam step on a batch; returns the batch's mean L1 loss.
   float step(const std::vector<const TrainingSample*>& batch, Rng& rng);
   long steps() const { return steps_; }
-  // Network weights, Adam moments and the step count, atomically.
-  void save_checkpoint(const std::string& path) const;
-  void load_checkpoint(const std::string& path);
+  // Network weights, Adam moments, the step count and the caller's `run_state` (what its
+  // loop needs to continue bit-exactly: RNG state, smoothed loss, fingerprint), atomically.
+  void save_checkpoint(const std::string& path, const std::string& run_state = "") const;
+  // Returns the run state saved with it ("" for a checkpoint written without one).
+  std::string load_checkpoint(const std::string& path);
 
  private:
   struct State;

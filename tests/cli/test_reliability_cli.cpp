@@ -5,11 +5,7 @@
 // run into a folder in use exits 2, and kill -9 leaves no stale lock.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -21,10 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_test_util.h"
+#include "support/child_process.h"
 #include "support/synthetic_scene.h"
 #include "support/test_support.h"
-
-extern char** environ;
 
 namespace {
 namespace fs = std::filesystem;
@@ -50,53 +45,12 @@ std::vector<std::string> recon_args(const std::string& out, bool resume_auto, lo
   if (resume_auto) a.insert(a.end(), {"--resume", "auto"});
   return a;
 }
-std::string joined(const std::vector<std::string>& args) {
-  std::string s;
-  for (const std::string& a : args) s += (s.empty() ? "" : " ") + a;
-  return s;
-}
-
-// A sparsplat process we can signal: its own pid (no shell between), output to `log`.
-struct Child {
-  pid_t pid = -1;
-  std::string log;
-};
+using sp::test::Child;
+using sp::test::joined;
+using sp::test::wait_child;
+using sp::test::wait_until;
 Child spawn(const std::vector<std::string>& args, const std::string& log) {
-  Child c;
-  c.log = log;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<std::string> all = {SPARSPLAT_CLI};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  if (posix_spawn(&c.pid, SPARSPLAT_CLI, &fa, nullptr, argv.data(), environ) != 0) c.pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  return c;
-}
-// Exit code, or 128 + the signal that ended it.
-int wait_child(const Child& c) {
-  int status = 0;
-  if (waitpid(c.pid, &status, 0) != c.pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-// Polls until `ready` (true) or until the child ends (false, its exit code in *ended) or
-// 60 s pass (false).
-bool wait_until(const Child& c, const std::function<bool()>& ready, int* ended = nullptr) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    int status;
-    if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
-      if (ended) *ended = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
-  return false;
+  return sp::test::spawn_program(SPARSPLAT_CLI, args, log);
 }
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -4,18 +4,23 @@
 // the engine's own Trainer; every held-out view's render (typical sparse-view artifacts)
 // becomes a (render -> ground truth, nearest train photo) pair, and every view also gives a
 // plain denoising sample. Pairs are cached as PNGs so a resumed run skips reconstruction;
-// the network checkpoint (weights + Adam) is written every --checkpoint-every steps.
+// the checkpoint (weights, Adam, the batch RNG and smoothed loss) is written every
+// --checkpoint-every steps and on SIGINT / SIGTERM, and --resume continues it bit-exactly.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "engine/core/atomic_file.h"
 #include "engine/core/error.h"
 #include "engine/core/log.h"
+#include "engine/core/output_lock.h"
 #include "engine/core/progress.h"
 #include "engine/core/rng.h"
+#include "engine/core/stop_signal.h"
 #include "engine/eval/metrics.h"
 #include "engine/io/image_io.h"
 #include "engine/prior/prior_training.h"
@@ -86,8 +91,11 @@ void make_pairs(const synth::SynthResult& scene, const TrainPriorArgs& a, uint64
 }
 
 void load_pairs(const fs::path& pair_dir, std::vector<prior::TrainingSample>& samples) {
-  for (const auto& entry : fs::directory_iterator(pair_dir)) {
-    const std::string name = entry.path().filename().string();
+  // By name: the samples' order (and so every batch) must not depend on the file system's.
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(pair_dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
     const std::string suffix = "_clean.png";
     if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
     const std::string stem = (pair_dir / name.substr(0, name.size() - suffix.size())).string();
@@ -137,6 +145,16 @@ int evaluate_on_pairs(const TrainPriorArgs& a, const std::vector<prior::Training
   return 0;
 }
 
+// The options a checkpoint must share with the run continuing it (all but --steps, the
+// checkpoint interval and the time limit, which do not change what a step does).
+std::string train_prior_fingerprint(const TrainPriorArgs& a) {
+  std::ostringstream f;
+  f << "scenes " << a.scenes << " from " << a.seed_base << ", " << a.width << "x" << a.height << ", " << a.views
+    << " views, recon " << a.recon_iterations << ", batch " << a.batch << ", crop " << a.crop << ", lr " << a.learning_rate
+    << ", UNet " << a.base_channels << "x" << a.levels << ", scene " << fs::path(a.scene).filename().string();
+  return f.str();
+}
+
 }  // namespace
 
 int run_train_prior(const TrainPriorArgs& a) {
@@ -152,7 +170,13 @@ int run_train_prior(const TrainPriorArgs& a) {
     throw_bad_input("train-prior", "this build has no libtorch (configure with -DSPARSPLAT_TORCH=ON)");
   const synth::SceneDesc base = synth::read_scene(a.scene);
   const fs::path out(a.output);
+  // One run per output folder; a killed run's half-written files go (engine/core/output_lock.h).
+  const OutputLock lock(out.string());
+  remove_stale_temporaries(out.string());
   fs::create_directories(out / "pairs");
+  for (int i = 0; i < a.scenes; ++i)
+    remove_stale_temporaries((out / "pairs" / scene_folder_name(a.seed_base + uint64_t(i))).string());
+  install_stop_signal_handlers();
 
   // 1. Scenes and their sparse-view pairs (cached).
   for (int i = 0; i < a.scenes; ++i) {
@@ -200,17 +224,50 @@ int run_train_prior(const TrainPriorArgs& a) {
   po.learning_rate = a.learning_rate;
   prior::PriorOptimizer optimizer(net, po);
   const std::string checkpoint = (out / "checkpoint.pt").string();
+  Rng rng(a.seed_base * 31);
+  float ema = -1;
+  const std::string fingerprint = train_prior_fingerprint(a);
+  // What the loop needs beyond the network and Adam: the batch RNG, the smoothed loss and
+  // the options it was made with, so a resumed run continues exactly.
+  const auto run_state = [&] {
+    std::ostringstream st;
+    uint32_t bits = 0;
+    std::memcpy(&bits, &ema, sizeof bits);
+    st << fingerprint << "\n" << bits << "\n" << rng.engine();
+    return st.str();
+  };
   if (a.resume && fs::exists(checkpoint)) {
-    optimizer.load_checkpoint(checkpoint);
+    const std::string state = optimizer.load_checkpoint(checkpoint);
+    if (state.empty()) {
+      // An older checkpoint: the weights continue, the batches do not repeat an uninterrupted run's.
+      rng = Rng(a.seed_base * 31 + uint64_t(optimizer.steps()));
+      log_warn(checkpoint + ": no run state (an older checkpoint): batches are drawn anew");
+    } else {
+      std::istringstream st(state);
+      std::string stored;
+      std::getline(st, stored);
+      if (stored != fingerprint)
+        throw_bad_input(checkpoint, "checkpoint of another run: made with '" + stored + "', this run is '" +
+                                        fingerprint + "' (resuming needs the same options; --steps may change)");
+      uint32_t bits = 0;
+      st >> bits >> rng.engine();
+      if (!st) throw_bad_input(checkpoint, "checkpoint's run state is unreadable");
+      std::memcpy(&ema, &bits, sizeof ema);
+    }
     log_info("train-prior: resumed at step " + std::to_string(optimizer.steps()));
   }
   log_info("train-prior: " + std::to_string(samples.size()) + " samples, UNet with " +
            std::to_string(net.parameter_count()) + " parameters");
-  Rng rng(a.seed_base * 31 + uint64_t(optimizer.steps()));
   ProgressLine progress("train-prior", a.steps);
   const auto train_start = std::chrono::steady_clock::now();
-  float ema = -1;
   while (optimizer.steps() < a.steps) {
+    // SIGINT / SIGTERM between steps: checkpoint, then one line and exit 128 + the signal.
+    if (const int sig = stop_signal()) {
+      optimizer.save_checkpoint(checkpoint, run_state());
+      throw Interrupted(sig, "interrupted by " + signal_name(sig) + " at step " + std::to_string(optimizer.steps()) +
+                                 " of " + std::to_string(a.steps) + ": checkpoint " + checkpoint +
+                                 " (continue with --resume)");
+    }
     std::vector<const prior::TrainingSample*> batch;
     for (int b = 0; b < a.batch; ++b) batch.push_back(&samples[size_t(rng.index(int(samples.size())))]);
     const float loss = optimizer.step(batch, rng);
@@ -218,7 +275,8 @@ int run_train_prior(const TrainPriorArgs& a) {
     char detail[64];
     std::snprintf(detail, sizeof detail, "L1 %.4f", ema);
     progress.update(optimizer.steps(), detail);
-    if (a.checkpoint_every > 0 && optimizer.steps() % a.checkpoint_every == 0) optimizer.save_checkpoint(checkpoint);
+    if (a.checkpoint_every > 0 && optimizer.steps() % a.checkpoint_every == 0)
+      optimizer.save_checkpoint(checkpoint, run_state());
     const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
     if (a.time_limit_seconds > 0 && spent > a.time_limit_seconds) {
       log_info("train-prior: time limit reached at step " + std::to_string(optimizer.steps()) +
@@ -227,7 +285,7 @@ int run_train_prior(const TrainPriorArgs& a) {
     }
   }
   progress.finish("L1 " + std::to_string(ema));
-  optimizer.save_checkpoint(checkpoint);
+  optimizer.save_checkpoint(checkpoint, run_state());
   const std::string model_path = (out / "prior.pt").string();
   net.save(model_path);
   std::printf("%ld steps, %zu samples from %d scenes, %.1f s -> %s\n", optimizer.steps(), samples.size(), a.scenes,

@@ -145,6 +145,8 @@ struct LanguageArgs {
   int top_k = 4;
   float lr = 0.0025f, lr_dictionary = 0.0025f;
   uint64_t seed = 0;
+  long checkpoint_every = 500;  // into <output stem>.language-checkpoint.bin; 0 = only on SIGINT/SIGTERM
+  std::string resume;           // "", auto, or a checkpoint file
 };
 
 struct QueryArgs {

@@ -269,6 +269,13 @@ int main(int argc, char** argv) {
   lg->add_option("--lr", lang.lr, "Adam learning rate of the logits")->capture_default_str();
   lg->add_option("--lr-dictionary", lang.lr_dictionary, "Adam learning rate of the dictionaries")->capture_default_str();
   lg->add_option("--seed", lang.seed, "Random seed (k-means, logits, view order)");
+  lg->add_option("--checkpoint-every", lang.checkpoint_every,
+                 "Write <output stem>.language-checkpoint.bin every N iterations (0 = only on SIGINT/SIGTERM); "
+                 "removed once the model is written")
+      ->check(CLI::Range(0L, 100000000L))->capture_default_str();
+  lg->add_option("--resume", lang.resume,
+                 "Continue from a checkpoint file, or auto: from <output stem>.language-checkpoint.bin when it exists "
+                 "(the same run, stopped or killed), else start fresh");
 
   sp::cli::QueryArgs query;
   auto* qy = app.add_subcommand("query", "Open-vocabulary relevance heatmaps, masks and points from a model's language field");

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -376,7 +377,7 @@ float PriorOptimizer::step(const std::vector<const TrainingSample*>& batch, Rng&
   return loss.item<float>();
 }
 
-void PriorOptimizer::save_checkpoint(const std::string& path) const {
+void PriorOptimizer::save_checkpoint(const std::string& path, const std::string& run_state) const {
   const std::string bytes = archive_bytes([&](torch::serialize::OutputArchive& a) {
     torch::serialize::OutputArchive model, adam;
     network_.network().net->save(model);
@@ -385,11 +386,16 @@ void PriorOptimizer::save_checkpoint(const std::string& path) const {
     a.write("adam", adam);
     a.write(kConfigKey, config_tensor(network_.config()));
     a.write("steps", torch::tensor({int64_t(steps_)}, torch::kInt64));
+    if (!run_state.empty()) {
+      auto bytes = torch::empty({int64_t(run_state.size())}, torch::kUInt8);
+      std::memcpy(bytes.data_ptr<uint8_t>(), run_state.data(), run_state.size());
+      a.write("run_state", bytes);
+    }
   });
   write_file_atomic(path, [&](std::ostream& out) { out.write(bytes.data(), std::streamsize(bytes.size())); });
 }
 
-void PriorOptimizer::load_checkpoint(const std::string& path) {
+std::string PriorOptimizer::load_checkpoint(const std::string& path) {
   torch::serialize::InputArchive archive;
   load_archive(archive, path);
   torch::Tensor config, steps;
@@ -408,6 +414,12 @@ void PriorOptimizer::load_checkpoint(const std::string& path) {
     throw_bad_input(path, "unreadable checkpoint (" + brief(e, 120) + ")");
   }
   steps_ = long(steps.item<int64_t>());
+  torch::Tensor run_state;
+  if (!archive.try_read("run_state", run_state)) return "";
+  if (run_state.scalar_type() != torch::kUInt8 || run_state.dim() != 1)
+    throw_bad_input(path, "checkpoint's run state is malformed");
+  run_state = run_state.contiguous();
+  return std::string(reinterpret_cast<const char*>(run_state.data_ptr<uint8_t>()), size_t(run_state.numel()));
 }
 
 }  // namespace sp::prior
