@@ -39,6 +39,7 @@ std::string cuda_trainer_unsupported(const TrainOptions& o) {
   if (o.checkpoint_interval > 0) return "checkpoints";
   if (o.appearance.enabled) return "appearance codes (docs/in_the_wild.md)";
   if (o.robust.enabled) return "the trimmed loss (docs/in_the_wild.md)";
+  if (o.early_stop.enabled) return "early stop";
   // Pseudo views only matter through co-training / depth smoothness (both refused above).
   return "";
 }

@@ -471,6 +471,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   to.checkpoint_interval = cfg.checkpoint_interval;
   if (writes) to.checkpoint_dir = (out / "checkpoints").string();
   to.densify.max_gaussians = cfg.max_gaussians;
+  to.early_stop = cfg.early_stop;
   if (!cfg.densify) to.densify_until = 0;
   std::vector<Camera> train_cameras;
   for (int id : data.train_ids) train_cameras.push_back(data.cameras[size_t(id)]);
@@ -588,7 +589,7 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   };
   // SIGINT / SIGTERM (engine/core/stop_signal.h) is looked at between iterations: the state
   // goes to last.bin, from which --resume auto continues bit-exactly.
-  while (backend->iteration() < to.iterations) {
+  while (backend->iteration() < to.iterations && backend->converged_at() < 0) {
     if (const int sig = stop_signal()) {
       const bool saved = save_last();
       throw Interrupted(sig, "interrupted by " + signal_name(sig) + " at iteration " +
@@ -607,6 +608,17 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
   }
   result.iterations = backend->iteration();
   result.iterations_this_run = backend->iteration() - first;
+  result.iterations_planned = to.iterations;
+  result.converged_at = backend->converged_at();
+  if (result.converged_at >= 0) {
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "early stop at iteration %ld of %ld: the train loss of %ld-iteration windows came within %g%% of "
+                  "the best for %d windows in a row",
+                  result.converged_at, to.iterations, to.early_stop.window, 100.0 * to.early_stop.tolerance,
+                  to.early_stop.patience);
+    log_info(line);
+  }
   result.sh_degree = backend->active_sh_degree();
   result.device = backend->device();
   const bool saved_final = save_last();
@@ -712,6 +724,14 @@ ReconResult run_recon(const Dataset& data, const ReconConfig& config, ReconObser
     nlohmann::ordered_json run = {
         {"iterations", result.iterations},
         {"iterations_this_run", result.iterations_this_run},
+        {"iterations_planned", result.iterations_planned},
+        {"early_stop", cfg.early_stop.enabled ? nlohmann::ordered_json{{"stopped_at", result.converged_at >= 0
+                                                                                        ? nlohmann::ordered_json(result.converged_at)
+                                                                                        : nlohmann::ordered_json()},
+                                                                         {"window", cfg.early_stop.window},
+                                                                         {"tolerance", std::round(1e6 * double(cfg.early_stop.tolerance)) / 1e6},
+                                                                         {"patience", cfg.early_stop.patience}}
+                                              : nlohmann::ordered_json()},
         {"train_seconds", result.train_seconds},
         {"seconds_per_iteration",
          result.iterations_this_run > 0 ? result.train_seconds / double(result.iterations_this_run) : 0.0},

@@ -66,6 +66,8 @@ struct ReconConfig {
   // every parser's memory budget is set to it (engine/core/memory_budget.h).
   size_t max_memory = 0;
   bool densify = true;
+  // Stop before `iterations` once the train loss flattens (docs/training.md "Early stop"); off by default.
+  EarlyStopOptions early_stop;
   bool test_views = true;        // render and score the test views
   RegularizerConfig regularizers;
   prior::PriorConfig prior;
@@ -108,6 +110,8 @@ struct ReconResult {
   Scores initial_scores;         // the same views before training
   long iterations = 0;           // total, and in this run (after a resume)
   long iterations_this_run = 0;
+  long iterations_planned = 0;   // the target; more than `iterations` when early stop ended the run
+  long converged_at = -1;        // early stop's iteration, -1 when it did not stop the run
   double train_seconds = 0, wall_seconds = 0;
   // Training's wall seconds per part of an iteration (TrainingBackend::stage_seconds), then
   // "other" (held-out checkpoints, progress, the prior's rounds): they sum to train_seconds.

@@ -68,6 +68,14 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& where) {
       throw_bad_input(where, "checkpoint learning-rate factors have the wrong size");
     std::memcpy(&c.lr_factor, it->second.data(), sizeof c.lr_factor);
   }
+  if (r.has("early_stop")) {
+    const std::string_view es = r.record("early_stop");
+    if (es.size() != 5 * sizeof(double)) throw_bad_input(where, "checkpoint early-stop state has the wrong size");
+    c.early_stop.resize(5);
+    std::memcpy(c.early_stop.data(), es.data(), es.size());
+    for (double v : c.early_stop)
+      if (!std::isfinite(v) || std::abs(v) > 1e15) throw_bad_input(where, "checkpoint early-stop state is out of range");
+  }
   c.loss_ema_bits = uint32_t(r.number("loss_ema_bits", 0, 0xffffffffL));
   c.iteration = r.number("iteration", 0, std::numeric_limits<long>::max());
   c.active_sh_degree = int(r.number("active_sh_degree", 0, degree));

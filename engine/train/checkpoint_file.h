@@ -49,6 +49,7 @@ struct Checkpoint {
   std::mt19937_64 rng;
   LearningRates lr_factor{1, 1, 1, 1, 1, 1, 1};
   CheckpointAppearance appearance;
+  std::vector<double> early_stop;  // EarlyStop::state(); empty when the run had none
 };
 
 // Decodes a whole checkpoint file's bytes. BadInput naming `where` for anything malformed:

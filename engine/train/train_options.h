@@ -12,6 +12,7 @@
 #include "engine/train/adam.h"
 #include "engine/train/backdrop.h"
 #include "engine/train/densify.h"
+#include "engine/train/early_stop.h"
 #include "engine/train/robust_loss.h"
 #include "engine/train/unpooling.h"
 
@@ -146,6 +147,8 @@ struct TrainOptions {
   // finds the photos' exposure differs, engine/train/appearance_rule.h).
   AppearanceOptions appearance;
   RobustLossOptions robust;
+  // Stop before `iterations` once the train loss has flattened (docs/training.md "Early stop").
+  EarlyStopOptions early_stop;
 };
 
 // The schedule with negative entries resolved (see TrainOptions).

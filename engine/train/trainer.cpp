@@ -52,7 +52,8 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
       options_(options),
       schedule_(resolve_schedule(options)),
       rasterizer_(rasterizer),
-      rng_(options.seed) {
+      rng_(options.seed),
+      early_stop_(options.early_stop) {
   if (dataset_.train_ids.empty()) throw_bad_input(dataset_.root, "no train views to optimize on");
   if (options_.iterations < 0) throw_bad_input("--iterations", "must be >= 0");
   const SparseViewOptions& sv = options_.sparse;
@@ -599,6 +600,7 @@ StepStats Trainer::step() {
 
   iteration_ = it;
   loss_ema_ = it == 1 ? float(loss0) : 0.4f * float(loss0) + 0.6f * loss_ema_;
+  early_stop_.add(it, schedule_.until, double(loss0));
   stats.iteration = it;
   stats.loss = float(loss0);
   stats.loss_ema = loss_ema_;
@@ -635,6 +637,7 @@ void Trainer::take_snapshot() {
   snapshot_.iteration = iteration_;
   snapshot_.active_sh_degree = active_sh_degree_;
   snapshot_.loss_ema = loss_ema_;
+  snapshot_.early_stop = early_stop_;
   snapshot_.appearance = appearance_;
   snapshot_.appearance_adam = appearance_adam_;
   rollbacks_ = 0;
@@ -665,6 +668,7 @@ StepStats Trainer::roll_back(long it, const std::string& what, const std::string
   iteration_ = snapshot_.iteration;
   active_sh_degree_ = snapshot_.active_sh_degree;
   loss_ema_ = snapshot_.loss_ema;
+  early_stop_ = snapshot_.early_stop;
   appearance_ = snapshot_.appearance;
   appearance_adam_ = snapshot_.appearance_adam;
   char line[320];
@@ -708,7 +712,7 @@ Fingerprint checkpoint_fingerprint(const Dataset& data, const TrainOptions& o) {
     std::snprintf(b, sizeof b, "%.9g", v);
     return std::string(b);
   };
-  return {
+  Fingerprint fp = {
       {"train_ids", ids},
       {"image_size", std::to_string(c.width) + "x" + std::to_string(c.height)},
       {"iterations", std::to_string(o.iterations)},
@@ -735,12 +739,18 @@ Fingerprint checkpoint_fingerprint(const Dataset& data, const TrainOptions& o) {
                                    num(o.robust.from)
                              : std::string("off"))},
   };
+  // Only when on: checkpoints of runs without it keep matching.
+  if (o.early_stop.enabled)
+    fp.emplace_back("early_stop", "window " + std::to_string(o.early_stop.window) + " tolerance " +
+                                      num(o.early_stop.tolerance) + " patience " + std::to_string(o.early_stop.patience));
+  return fp;
 }
 
 void check_fingerprint(const std::string& path, const Fingerprint& stored, const Fingerprint& current,
                        TargetChange target) {
   for (const auto& [key, value] : current) {
-    const auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& kv) { return kv.first == key; });
+    const std::string& name = key;  // clang 14 does not capture structured bindings
+    const auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& kv) { return kv.first == name; });
     if (it == stored.end() || it->second == value) continue;  // older checkpoints have no fingerprint
     if (key == "iterations") {
       if (target == TargetChange::Allow) continue;
@@ -788,6 +798,10 @@ void Trainer::save_checkpoint(const std::string& path) const {
     write_checkpoint_record(out, "rng", rng_s.data(), rng_s.size());
     write_checkpoint_record(out, "view_stack", stack.data(), stack.size() * sizeof(int));
     write_checkpoint_record(out, "lr_factor", &lr_factor_, sizeof lr_factor_);
+    if (options_.early_stop.enabled) {
+      const std::vector<double> es = early_stop_.state();
+      write_checkpoint_record(out, "early_stop", es.data(), es.size() * sizeof(double));
+    }
     if (options_.appearance.enabled) {
       put_floats(out, "appearance.codes", appearance_.values);
       put_floats(out, "appearance.adam_m", appearance_adam_.m);
@@ -851,6 +865,9 @@ void Trainer::load_checkpoint(const std::string& path) {
   iteration_ = c.iteration;
   active_sh_degree_ = c.active_sh_degree;
   std::memcpy(&loss_ema_, &c.loss_ema_bits, 4);
+  // A checkpoint of a run without early stop starts counting windows where it resumes.
+  early_stop_ = EarlyStop(options_.early_stop);
+  if (options_.early_stop.enabled && !c.early_stop.empty()) early_stop_.restore(c.early_stop);
   lr_factor_ = c.lr_factor;
   if (a.present) {
     appearance_.values = std::move(a.values);

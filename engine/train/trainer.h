@@ -44,6 +44,7 @@ class Trainer final : public TrainingBackend {
   StepStats step() override;
 
   long iteration() const override { return iteration_; }
+  long converged_at() const override { return early_stop_.converged_at(); }
   int active_sh_degree() const override { return active_sh_degree_; }
   const GaussianModel& model() const override { return fields_[0].model; }
   const TrainOptions& options() const override { return options_; }
@@ -96,6 +97,7 @@ class Trainer final : public TrainingBackend {
     long iteration = -1;
     int active_sh_degree = 0;
     float loss_ema = 0;
+    EarlyStop early_stop;
     AppearanceCodes appearance;
     AppearanceAdam appearance_adam;
   };
@@ -134,6 +136,7 @@ class Trainer final : public TrainingBackend {
   float baseline_ = 0;                    // mean distance of a train camera to its nearest other one
   glm::vec3 box_lo_{0.0f}, box_hi_{0.0f};  // sparse.start_box_margin: the start's widened box
   float loss_ema_ = 0.0f;
+  EarlyStop early_stop_;
   LearningRates lr_factor_{1, 1, 1, 1, 1, 1, 1};  // halved per group by NaN rollbacks
   // options.appearance: one colour code per train view, its optimizer, the view -> code index
   // (-1 for views that do not train) and its learning-rate factor after NaN rollbacks (kept

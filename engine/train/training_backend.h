@@ -22,15 +22,17 @@ class TrainingBackend {
   virtual std::string device() const = 0;
   // One iteration.
   virtual StepStats step() = 0;
-  // Steps until options().iterations; calls `on_step` after each iteration.
+  // Steps until options().iterations (or early stop); calls `on_step` after each iteration.
   void run(const std::function<void(const StepStats&)>& on_step = {}) {
-    while (iteration() < options().iterations) {
+    while (iteration() < options().iterations && converged_at() < 0) {
       const StepStats s = step();
       if (on_step) on_step(s);
     }
   }
 
   virtual long iteration() const = 0;
+  // Early stop (TrainOptions::early_stop): the iteration the loss flattened at, -1 while not.
+  virtual long converged_at() const { return -1; }
   virtual int active_sh_degree() const = 0;
   // The model being trained (field 0 under co-training).
   virtual const GaussianModel& model() const = 0;

@@ -58,6 +58,15 @@ int main(int argc, char** argv) {
   r->add_option("--iterations", recon.config.iterations,
                 "Training iterations (default 3000; 1000 with the sparse-view preset, <= 9 train views)")
       ->check(CLI::Range(0L, 10000000L));
+  r->add_flag("--early-stop", recon.config.early_stop.enabled,
+              "Stop before --iterations once the train loss flattens after densification (docs/training.md \"Early stop\")");
+  r->add_option("--early-stop-window", recon.config.early_stop.window, "Iterations per averaged loss window")
+      ->check(CLI::Range(1L, 1000000L))->capture_default_str();
+  r->add_option("--early-stop-tolerance", recon.config.early_stop.tolerance,
+                "A window must improve on the best earlier one by this share (0.01 = 1%)")
+      ->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+  r->add_option("--early-stop-patience", recon.config.early_stop.patience, "Windows in a row without that gain")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
   r->add_option("--seed", recon.config.seed, "Random seed")->capture_default_str();
   r->add_option("--init", recon.config.init.method,
                 "Initial Gaussians: sfm, random, mvs (plane-sweep stereo over the train views), or auto "
