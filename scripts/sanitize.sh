@@ -39,10 +39,17 @@ if [ "$kind" = thread ]; then
   # margin is a property of the release build, not a race. Every other test runs.
   [ $# -eq 0 ] && set -- --gtest_filter=-InTheWild.TrimmedLossKeepsPastedOccludersOut
 fi
+# A build folder made with another compiler: CMake would drop the cache, -D options included.
+if [ -f "$dir/CMakeCache.txt" ] && [ ${#compilers[@]} -gt 0 ] &&
+   ! grep -q "^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++-14$" "$dir/CMakeCache.txt"; then
+  rm -rf "$dir"
+fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPARSPLAT_SANITIZE="$flags" "${compilers[@]}" "${launcher[@]}" \
   -DSPARSPLAT_CUDA=OFF -DSPARSPLAT_TORCH=OFF -DSPARSPLAT_VULKAN=OFF -DSPARSPLAT_BENCH=OFF >/dev/null
+grep -q "^SPARSPLAT_SANITIZE:STRING=$flags$" "$dir/CMakeCache.txt" ||
+  { echo "sanitize: $dir is not configured with -fsanitize=$flags" >&2; exit 1; }
 cmake --build "$dir" --target "${suites[@]}"
 # halt_on_error: the first finding fails its test; the stack says where.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}

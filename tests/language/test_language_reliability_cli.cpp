@@ -2,7 +2,7 @@
 // SIGKILL at three random points (twice during training, once while the outputs are
 // written), each rerun with --resume auto, ends with the same PLY and dictionary bytes as
 // an uninterrupted run; SIGTERM checkpoints and exits 143; a second run into the folder in
-// use exits 2; a checkpoint of other options is refused.
+// use exits 2; a checkpoint of other options is refused; recon's language stage resumes too.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -157,6 +157,36 @@ TEST(LanguageReliabilityCli, SigtermCheckpointsAFolderInUseIsRefusedAndOtherOpti
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(read_text(out), read_text(ref));
   EXPECT_EQ(read_text(dir + "/lang.language.npy"), read_text(fs::path(ref).replace_extension(".language.npy").string()));
+}
+
+// recon --language: the language stage checkpoints into OUT/checkpoints/language.bin on
+// recon's schedule; SIGTERM during it, then --resume auto, gives the uninterrupted outputs.
+TEST(LanguageReliabilityCli, ReconsLanguageStageResumesAfterSigterm) {
+  const Inputs& in = inputs();
+  const auto args = [&](const std::string& out, bool resume) {
+    std::vector<std::string> a = {"--threads", "1", "-q", "recon", in.data, "--train-ids", "0,2,4,6", "--test-ids",
+                                  "1,5", "--iterations", "20", "--sh-degree", "0", "--language",
+                                  in.data + "/language_features", "--language-iterations", "60",
+                                  "--checkpoint-every", "10", "-o", out};
+    if (resume) a.insert(a.end(), {"--resume", "auto"});
+    return a;
+  };
+  const std::string ref = test::temp_dir("lang_recon_ref") + "/out";
+  const auto r0 = run(args(ref, false));
+  ASSERT_EQ(r0.code, 0) << r0.output;
+  const std::string out = test::temp_dir("lang_recon") + "/out";
+  const Child c = spawn(args(out, false), out + ".log");
+  ASSERT_GT(c.pid, 0);
+  ASSERT_TRUE(test::wait_until(c, [&] { return fs::exists(out + "/checkpoints/language.bin"); }));
+  kill(c.pid, SIGTERM);
+  EXPECT_EQ(test::wait_child(c), 128 + SIGTERM);
+  const std::string log = read_text(c.log);
+  EXPECT_NE(log.find("interrupted by SIGTERM at language iteration "), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(out + "/point_cloud.ply"));
+  const auto r = run(args(out, true));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(read_text(out + "/point_cloud.ply"), read_text(ref + "/point_cloud.ply"));
+  EXPECT_EQ(read_text(out + "/point_cloud.language.npy"), read_text(ref + "/point_cloud.language.npy"));
 }
 
 }  // namespace
