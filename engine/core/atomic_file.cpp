@@ -1,5 +1,6 @@
 #include "engine/core/atomic_file.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,7 +14,18 @@
 
 namespace sp {
 
-void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
+namespace {
+// fsync(2) of a file or folder by name; false when it cannot be opened or synced.
+bool sync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write, bool durable) {
   namespace fs = std::filesystem;
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   try {
@@ -29,9 +41,14 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
         throw_bad_input(path, std::string("write failed (") + (errno ? std::strerror(errno) : "unknown error") +
                                   "); the previous file, if any, is unchanged");
     }
+    if (durable && !sync_path(tmp))
+      throw_bad_input(path, std::string("cannot flush to disk (") + std::strerror(errno) +
+                                "); the previous file, if any, is unchanged");
     std::error_code ec;
     fs::rename(tmp, path, ec);
     if (ec) throw_bad_input(path, "cannot rename temporary file: " + ec.message());
+    // The rename itself is an entry of the folder.
+    if (durable) sync_path(fs::path(path).has_parent_path() ? fs::path(path).parent_path().string() : ".");
   } catch (...) {
     std::error_code ignored;
     fs::remove(tmp, ignored);

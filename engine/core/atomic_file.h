@@ -10,7 +10,11 @@ namespace sp {
 
 // Calls write(stream) on "<path>.tmp-<pid>" and renames it to path; removes the temporary
 // and rethrows if write throws. Throws a BadInput error if the folder cannot be written.
-void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
+// `durable` (checkpoints): the file's data reaches the disk (fsync) before the rename and the
+// rename before the call returns, so a power cut or an OS crash, not only a killed process,
+// leaves the previous or the new file whole. Other outputs skip it (it costs a disk flush).
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write,
+                       bool durable = false);
 void write_text_atomic(const std::string& path, std::string_view text);
 
 // Removes the temporaries a killed writer left in `dir` ("<name>.tmp-<pid>"), of every file

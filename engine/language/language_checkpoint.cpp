@@ -43,7 +43,7 @@ void write_language_checkpoint(const std::string& path, const LanguageCheckpoint
     write_record(out, "adam.m_dictionary", c.m_dict);
     write_record(out, "adam.v_dictionary", c.v_dict);
     write_record(out, "order", c.order.data(), c.order.size() * sizeof(int));
-  });
+  }, /*durable=*/true);
 }
 
 LanguageCheckpoint decode_language_checkpoint(std::string_view bytes, const std::string& where) {

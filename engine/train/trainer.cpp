@@ -826,7 +826,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
         write_checkpoint_record(out, p + "rng", frng_s.data(), frng_s.size());
       }
     }
-  });
+  }, /*durable=*/true);
 }
 
 void Trainer::load_checkpoint(const std::string& path) {

@@ -392,7 +392,8 @@ void PriorOptimizer::save_checkpoint(const std::string& path, const std::string&
       a.write("run_state", bytes);
     }
   });
-  write_file_atomic(path, [&](std::ostream& out) { out.write(bytes.data(), std::streamsize(bytes.size())); });
+  write_file_atomic(
+      path, [&](std::ostream& out) { out.write(bytes.data(), std::streamsize(bytes.size())); }, /*durable=*/true);
 }
 
 std::string PriorOptimizer::load_checkpoint(const std::string& path) {
