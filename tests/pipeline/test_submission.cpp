@@ -1,8 +1,9 @@
 // sparsplat submit (engine/pipeline/submission.h) end to end on a benchmark-shaped root the
 // engine makes (two synthetic scenes at 96x72, the test images kept aside): submit -> --check
 // -> --score agrees with `recon` on the same scene and settings; a run killed with SIGKILL at
-// three random points (in each scene, around the archive) resumes to the same archive; shards merge to it too; --check names every kind of
-// problem; bad input fails with one line, exit 2 and no archive.
+// three random points (in each scene, around the archive) resumes to the same archive;
+// shards merge to it too; --check names every kind of problem; bad input fails with one
+// line, exit 2 and no archive.
 #include <gtest/gtest.h>
 
 #include <signal.h>
