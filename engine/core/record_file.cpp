@@ -69,6 +69,20 @@ void RecordFile::rng(const std::string& name, std::mt19937_64& engine) const {
   if (!in) throw_bad_input(where, what + " RNG state '" + name + "' is unreadable");
 }
 
+namespace {
+std::vector<std::pair<std::string, std::string>> with_prefix(
+    const std::vector<std::pair<std::string, std::string>>& entries, const std::string& prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : entries)
+    if (key.compare(0, prefix.size(), prefix) == 0) out.emplace_back(key.substr(prefix.size()), value);
+  return out;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> RecordFile::meta_with_prefix(const std::string& prefix) const {
+  return with_prefix({meta.begin(), meta.end()}, prefix);
+}
+
 RecordFile parse_record_file(std::string_view data, std::string_view magic, const std::string& what,
                              const std::string& where) {
   if (data.size() < magic.size() || data.substr(0, magic.size()) != magic)
@@ -125,6 +139,11 @@ std::vector<std::pair<std::string, std::string>> read_record_meta(const std::str
   std::string meta(size_t(bytes), '\0');
   if (!in.read(meta.data(), std::streamsize(bytes))) throw_bad_input(path, what + " header is truncated");
   return parse_meta(meta);
+}
+
+std::vector<std::pair<std::string, std::string>> read_record_meta(const std::string& path, std::string_view magic,
+                                                                  const std::string& what, const std::string& prefix) {
+  return with_prefix(read_record_meta(path, magic, what), prefix);
 }
 
 }  // namespace sp

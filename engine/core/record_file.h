@@ -31,6 +31,8 @@ struct RecordFile {
   // Record `name` as exactly `expected` floats (the caller bounds `expected` by the file's size).
   void floats(const std::string& name, std::vector<float>& v, size_t expected) const;
   void rng(const std::string& name, std::mt19937_64& engine) const;
+  // The meta entries whose keys start with `prefix`, the prefix removed (a fingerprint: "fp.").
+  std::vector<std::pair<std::string, std::string>> meta_with_prefix(const std::string& prefix) const;
 };
 
 // BadInput naming `where` for a wrong magic ("not a sparsplat WHAT (bad magic)"), truncated or
@@ -44,6 +46,9 @@ void write_record(std::ostream& out, const std::string& name, const std::vector<
 // Only the meta record of the file at `path` (the header, without reading the arrays), its
 // key=value lines in file order.
 std::vector<std::pair<std::string, std::string>> read_record_meta(const std::string& path, std::string_view magic,
-                                                    const std::string& what);
+                                                                  const std::string& what);
+// Of those, the entries whose keys start with `prefix`, the prefix removed.
+std::vector<std::pair<std::string, std::string>> read_record_meta(const std::string& path, std::string_view magic,
+                                                                  const std::string& what, const std::string& prefix);
 
 }  // namespace sp

@@ -86,8 +86,7 @@ LanguageCheckpoint decode_language_checkpoint(std::string_view bytes, const std:
   if (used == 0 || used != it->second.size() || it->second[0] == '-')
     throw_bad_input(where, "language checkpoint field 'shuffle_state' is not a number ('" + it->second + "')");
   c.loss_ema_bits = uint32_t(r.number("loss_ema_bits", 0, 0xffffffffL));
-  for (const auto& [key, value] : r.meta)
-    if (key.rfind("fp.", 0) == 0) c.fingerprint.emplace_back(key.substr(3), value);
+  c.fingerprint = r.meta_with_prefix("fp.");
   f.validate(where);
   return c;
 }
@@ -97,10 +96,7 @@ LanguageCheckpoint read_language_checkpoint(const std::string& path) {
 }
 
 Fingerprint read_language_checkpoint_fingerprint(const std::string& path) {
-  Fingerprint fp;
-  for (const auto& [key, value] : read_record_meta(path, kMagic, kWhat))
-    if (key.rfind("fp.", 0) == 0) fp.emplace_back(key.substr(3), value);
-  return fp;
+  return read_record_meta(path, kMagic, kWhat, "fp.");
 }
 
 }  // namespace sp

@@ -32,8 +32,7 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& where) {
   Checkpoint c;
   c.views = r.number("views", 0, std::numeric_limits<int>::max());
   const long nfields = r.meta.count("fields") ? r.number("fields", 1, 2) : 1;
-  for (const auto& [key, value] : r.meta)
-    if (key.rfind("fp.", 0) == 0) c.fingerprint.emplace_back(key.substr(3), value);
+  c.fingerprint = r.meta_with_prefix("fp.");
   const int degree = int(r.number("sh_degree", 0, 3));
   const int extras = int(r.number("extra_channels", 0, 4096));
   c.fields.resize(size_t(nfields));
@@ -104,11 +103,6 @@ void write_checkpoint_record(std::ostream& out, const std::string& name, const v
   write_record(out, name, data, bytes);
 }
 
-Fingerprint read_checkpoint_fingerprint(const std::string& path) {
-  Fingerprint fp;
-  for (const auto& [key, value] : read_record_meta(path, kMagic, kWhat))
-    if (key.rfind("fp.", 0) == 0) fp.emplace_back(key.substr(3), value);
-  return fp;
-}
+Fingerprint read_checkpoint_fingerprint(const std::string& path) { return read_record_meta(path, kMagic, kWhat, "fp."); }
 
 }  // namespace sp

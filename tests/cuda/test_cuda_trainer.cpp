@@ -33,12 +33,7 @@ const Dataset& synthetic() {
   return data;
 }
 
-GaussianModel initial_model(const Dataset& data, int degree = 1) {
-  InitOptions init;
-  init.sh_degree = degree;
-  init.random_points = 2000;
-  return gaussians_from_points(random_points_in_view_volume(data, init), init);
-}
+GaussianModel initial_model(const Dataset& data, int degree = 1) { return test::random_start(data, 2000, degree); }
 
 TrainOptions plain_options(long iterations) {
   TrainOptions o;

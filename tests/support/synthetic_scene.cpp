@@ -12,6 +12,7 @@
 #include "engine/eval/metrics.h"
 #include "engine/io/image_io.h"
 #include "engine/render/rasterizer.h"
+#include "engine/scene/initialization.h"
 
 namespace sp::test {
 
@@ -87,6 +88,14 @@ GaussianModel write_synthetic_colmap_scene(const std::string& dir, const Synthet
     pts << "\n";
   }
   return truth;
+}
+
+GaussianModel random_start(const Dataset& data, size_t points, int sh_degree, uint64_t seed) {
+  InitOptions init;
+  init.sh_degree = sh_degree;
+  init.random_points = points;
+  init.seed = seed;
+  return gaussians_from_points(random_points_in_view_volume(data, init), init);
 }
 
 double mean_test_psnr(const Dataset& data, const GaussianModel& model, int sh_degree) {

@@ -31,6 +31,10 @@ inline SyntheticSceneOptions small_ring_scene() {
 // Writes the scene under `dir` (images/, sparse/0/*.txt) and returns the true model.
 GaussianModel write_synthetic_colmap_scene(const std::string& dir, const SyntheticSceneOptions& options = {});
 
+// A random start: `points` points in the train views' common volume
+// (random_points_in_view_volume), as Gaussians of this SH degree; `seed` as InitOptions.
+GaussianModel random_start(const Dataset& data, size_t points, int sh_degree = 1, uint64_t seed = 0);
+
 // Mean PSNR of `model` over the dataset's test views (CPU rasterizer, this SH degree).
 double mean_test_psnr(const Dataset& data, const GaussianModel& model, int sh_degree);
 

@@ -7,7 +7,6 @@
 #include <cmath>
 
 #include "engine/core/rng.h"
-#include "engine/scene/initialization.h"
 #include "engine/train/early_stop.h"
 #include "engine/train/presets.h"
 #include "engine/train/trainer.h"
@@ -103,13 +102,7 @@ const LongRun& run_setup() {
   }();
   return r;
 }
-GaussianModel start(const Dataset& data) {
-  InitOptions init;
-  init.sh_degree = 1;
-  init.random_points = 300;
-  init.seed = 11;
-  return gaussians_from_points(random_points_in_view_volume(data, init), init);
-}
+GaussianModel start(const Dataset& data) { return test::random_start(data, 300, 1, 11); }
 
 TEST(EarlyStop, TrainerStopsEarlyAndAResumedRunStopsAtTheSameIteration) {
   const LongRun& r = run_setup();

@@ -38,12 +38,7 @@ Dataset wild_scene(const std::string& label, const std::function<void(size_t, Im
   return Dataset::load(dir, o);
 }
 
-GaussianModel start(const Dataset& data) {
-  InitOptions init;
-  init.sh_degree = 1;
-  init.random_points = 1000;
-  return gaussians_from_points(random_points_in_view_volume(data, init), init);
-}
+GaussianModel start(const Dataset& data) { return test::random_start(data, 1000); }
 
 TrainOptions training(bool appearance, bool robust) {
   TrainOptions o;

@@ -43,13 +43,7 @@ const Dataset& scene() {
   return d;
 }
 
-GaussianModel initial_model(const Dataset& data) {
-  InitOptions init;
-  init.sh_degree = 1;
-  init.random_points = 400;
-  init.seed = 11;
-  return gaussians_from_points(random_points_in_view_volume(data, init), init);
-}
+GaussianModel initial_model(const Dataset& data) { return test::random_start(data, 400, 1, 11); }
 
 // 40 iterations with densification rounds at 6, 12 and 18 (co-pruning at 12), pseudo views
 // from 8, the binocular term from 20, opacity decay, depth smoothness and the angular scale

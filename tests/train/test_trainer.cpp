@@ -38,12 +38,7 @@ const Scene& scene() {
 
 using test::mean_test_psnr;
 
-GaussianModel initial_model(const Dataset& data) {
-  InitOptions init;
-  init.sh_degree = 1;
-  init.random_points = 2000;
-  return gaussians_from_points(random_points_in_view_volume(data, init), init);
-}
+GaussianModel initial_model(const Dataset& data) { return test::random_start(data, 2000); }
 
 TEST(Trainer, HeldOutPsnrRisesFarAboveUntrainedModel) {
   const Dataset& data = scene().data;
