@@ -170,4 +170,32 @@ AppearanceCodes read_appearance_codes(const std::string& path) {
   return c;
 }
 
+GaussianModel recolour_model(const GaussianModel& model, const std::vector<float>& code) {
+  if (code.size() != size_t(kAppearanceParams)) throw_internal("recolour_model: a code has 12 values");
+  const float* A = code.data();
+  const float* b = code.data() + 9;
+  GaussianModel out = model;
+  const size_t K = size_t(model.sh_coeffs());
+  for (size_t i = 0; i < model.size(); ++i)
+    for (size_t k = 0; k < K; ++k) {
+      const float* in = model.sh.data() + (i * K + k) * 3;
+      float* o = out.sh.data() + (i * K + k) * 3;
+      for (int r = 0; r < 3; ++r) {
+        float v = A[3 * r] * in[0] + A[3 * r + 1] * in[1] + A[3 * r + 2] * in[2];
+        // colour = C0 dc + 0.5: A (C0 dc + 0.5) + b = C0 dc' + 0.5 with dc' = A dc + (A 0.5 + b - 0.5) / C0.
+        if (k == 0) v += (0.5f * (A[3 * r] + A[3 * r + 1] + A[3 * r + 2]) + b[r] - 0.5f) / kSHC0;
+        o[r] = v;
+      }
+    }
+  return out;
+}
+
+glm::vec3 recolour_background(const glm::vec3& bg, const std::vector<float>& code) {
+  if (code.size() != size_t(kAppearanceParams)) throw_internal("recolour_background: a code has 12 values");
+  glm::vec3 out;
+  for (int r = 0; r < 3; ++r)
+    out[r] = code[size_t(3 * r)] * bg.x + code[size_t(3 * r + 1)] * bg.y + code[size_t(3 * r + 2)] * bg.z + code[size_t(9 + r)];
+  return out;
+}
+
 }  // namespace sp

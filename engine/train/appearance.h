@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <glm/glm.hpp>
+
 #include "engine/core/image.h"
+#include "engine/model/gaussian_model.h"
 
 namespace sp {
 
@@ -58,6 +61,14 @@ struct AppearanceAdam {
   // Returns false when the gradient or the result is not finite (nothing is changed then).
   bool step(AppearanceCodes& codes, size_t index, const float* grad, float lr);
 };
+
+// The model whose renders are a code's transform of this one's (the viewer's appearance
+// picker): every SH coefficient's RGB goes through A and the DC term absorbs the offset, so
+// each Gaussian's colour becomes A c + b. Rendered over recolour_background(bg, code), a
+// pixel is then exactly A (the pixel over bg) + b, before any clamp (a Gaussian whose colour
+// would go below 0 is clamped there by the rasterizer, as always).
+GaussianModel recolour_model(const GaussianModel& model, const std::vector<float>& code);
+glm::vec3 recolour_background(const glm::vec3& background, const std::vector<float>& code);
 
 // The side file of a trained model (appearance.json beside point_cloud.ply): kind "affine",
 // the train images' names and their codes. read throws BadInput naming the file.

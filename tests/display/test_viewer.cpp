@@ -17,6 +17,8 @@
 #include "engine/io/image_io.h"
 #include "engine/io/gaussian_ply.h"
 #include "engine/io/model_file.h"
+#include "engine/render/tile_rasterizer_cpu.h"
+#include "engine/train/appearance.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -162,6 +164,49 @@ TEST(Viewer, CpuDrawingScreenshotMatchesCpuRasterizerAndVulkanPath) {
   const double mean_scale = std::atof(spin.output.c_str() + at + 11);
   EXPECT_LT(mean_scale, 0.9) << spin.output;
   EXPECT_EQ(load_image(out + "/spin.png", 3).width, 1280);
+}
+
+// The appearance picker (docs/in_the_wild.md): a model with appearance.json beside it,
+// started in one photo's look, draws the model recoloured by that photo's code over the
+// recoloured background, which is the code's transform of the plain render.
+TEST(Viewer, AppearanceLookIsTheCodesTransformOfTheRender) {
+  if (std::system("command -v xvfb-run > /dev/null 2>&1") != 0) GTEST_SKIP() << "xvfb-run is not installed";
+  SP_REQUIRE_DATASET(dir, "opensplat_statue");
+  SP_REQUIRE_VULKAN(dev, false);
+  const std::string out = test::temp_dir("viewer-look");
+  const std::string runtime = out + "/xdg";
+  fs::create_directories(runtime);
+  ::chmod(runtime.c_str(), 0700);
+  fs::copy_file(dir + "/point_cloud.ply", out + "/point_cloud.ply");
+  const std::vector<Camera> cams = read_cameras_json(dir + "/cameras.json");
+  const int camera = 3;
+  AppearanceCodes codes = identity_appearance_codes({cams[1].name, cams[camera].name});
+  // A warm, darker look: red up, blue down, an offset.
+  codes.set_code(1, {1.1f, 0.05f, 0, 0, 0.9f, 0, 0, 0.05f, 0.7f, 0.03f, 0.0f, -0.02f});
+  write_appearance_codes(out + "/appearance.json", codes);
+  const std::string base = "XDG_RUNTIME_DIR=" + runtime + " timeout 300 xvfb-run -a -s \"-screen 0 1280x720x24\" " +
+                           std::string(SPARSPLAT_VIEW) + " " + out + "/point_cloud.ply --cameras " + dir +
+                           "/cameras.json --camera " + std::to_string(camera) + " --no-ui --exit --frames 2 --device cpu ";
+  const test::CommandResult r = test::run_command(base + "--appearance " + cams[camera].name + " --screenshot " + out + "/look.png");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const GaussianModel model = read_gaussian_ply(out + "/point_cloud.ply");
+  const Camera& view = cams[size_t(camera)];
+  RenderOptions options;
+  options.sh_degree = model.sh_degree;
+  const std::vector<float> code = codes.code(1);
+  const Image plain = make_cpu_rasterizer()->forward(view, params_of(model), options).color;
+  const Image want = quantized(apply_affine_colour(code, plain, true));
+  const Image shot = load_image(out + "/look.png", 3);
+  ASSERT_EQ(shot.width, view.width);
+  const double vs_code = test::psnr(shot, want), vs_plain = test::psnr(shot, quantized(plain));
+  std::printf("[ viewer ] look of %s: %.1f dB vs the code applied to the CPU render, %.1f dB vs the plain render\n",
+              view.name.c_str(), vs_code, vs_plain);
+  EXPECT_GE(vs_code, 45.0);
+  EXPECT_LT(vs_plain, vs_code - 10.0) << "the look must be visible";
+  // A name without a code: one line, exit 2.
+  const test::CommandResult bad = test::run_command(base + "--appearance nobody.jpg");
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("is not one of the 2 train images with a code"), std::string::npos) << bad.output;
 }
 
 TEST(Viewer, BadInputIsOneLineAndExitCode2) {

@@ -16,7 +16,9 @@
 #include "engine/train/appearance.h"
 #include "engine/train/appearance_fit.h"
 #include "engine/train/appearance_rule.h"
+#include "engine/render/tile_rasterizer_cpu.h"
 #include "engine/train/losses.h"
+#include "support/random_model.h"
 #include "support/synthetic_scene.h"
 #include "support/test_support.h"
 
@@ -112,6 +114,48 @@ TEST(Appearance, GaugeProjectionMakesTheMeanTheIdentity) {
   EXPECT_EQ(codes.find("b.png"), 1);
   EXPECT_EQ(codes.find("/some/folder/c.jpg"), 2);  // by stem
   EXPECT_EQ(codes.find("d.png"), -1);
+}
+
+// The viewer's picker recolours the model instead of the frame: rendered over the recoloured
+// background it must give exactly the code's transform of the plain render.
+TEST(Appearance, RecolouredModelRendersTheCodesTransformOfTheRender) {
+  Rng rng(12);
+  GaussianModel m = test::random_model(rng, 60, 2, 0, 0.5f);
+  for (float& v : m.sh) v *= 0.3f;       // colours well inside [0, 1]: no clamp on either side
+  for (float& o : m.opacities) o = 1.0f;    // opacity 0.73
+  for (float& v : m.log_scales) v = -1.6f + 0.3f * v;  // small splats: the background shows between them
+  Camera cam;
+  cam.width = 48;
+  cam.height = 36;
+  cam.fx = cam.fy = 40;
+  cam.cx = 24;
+  cam.cy = 18;
+  cam.t = glm::vec3(0, 0, 4);
+  synth::WildPhotoOptions wo;
+  wo.colour_spread = 0.2f;
+  wo.seed = 4;
+  const std::vector<float> code = synth::draw_colour_transforms(3, wo)[2].code();
+  const glm::vec3 bg(0.2f, 0.3f, 0.1f);
+  auto rast = make_cpu_rasterizer();
+  RenderOptions ro;
+  ro.sh_degree = 2;
+  ro.background = bg;
+  const RenderOutput plain = rast->forward(cam, params_of(m), ro);
+  double alpha = 0;
+  for (float a : plain.alpha.pixels) alpha += a / double(plain.alpha.pixels.size());
+  ASSERT_GT(alpha, 0.2) << "the Gaussians cover part of the view";
+  ASSERT_LT(alpha, 0.95) << "and the background shows too";
+  const GaussianModel recoloured = recolour_model(m, code);
+  ro.background = recolour_background(bg, code);
+  const Image got = rast->forward(cam, params_of(recoloured), ro).color;
+  const Image want = apply_affine_colour(code, plain.color);
+  double worst = 0;
+  for (size_t p = 0; p < got.pixels.size(); ++p) worst = std::max(worst, double(std::abs(got.pixels[p] - want.pixels[p])));
+  std::printf("[recolour] mean alpha %.2f, max |render(recoloured) - code(render)| %.2e\n", alpha, worst);
+  EXPECT_LT(worst, 2e-5);
+  // The identity code changes nothing.
+  const GaussianModel same = recolour_model(m, identity_appearance_code());
+  for (size_t i = 0; i < m.sh.size(); ++i) EXPECT_NEAR(same.sh[i], m.sh[i], 1e-6f);
 }
 
 TEST(Appearance, FitRecoversAKnownTransformDespiteAnOccluder) {

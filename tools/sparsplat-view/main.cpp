@@ -39,6 +39,7 @@
 #include "engine/language/language_pipeline.h"
 #include "engine/language/query_overlay.h"
 #include "engine/io/model_file.h"
+#include "engine/train/appearance.h"
 #include "tools/sparsplat-view/cpu_drawing.h"
 
 namespace sp {
@@ -56,6 +57,7 @@ struct ViewerArgs {
   bool validation = false;
   bool exercise_window = false;  // resize + iconify/restore during the first frames (tests)
   std::vector<float> background = {0, 0, 0};
+  std::string appearance;       // start in this train photo's look (appearance.json beside the model)
   std::string device = "auto";  // cpu | vulkan | auto (cpu when the only Vulkan device is a CPU)
   bool progressive = true;      // CPU drawing: reduced scale while the view moves
   float target_fps = 20.0f;     // CPU drawing: frame rate to keep while moving
@@ -122,7 +124,7 @@ struct Swapchain {
 class Viewer {
  public:
   Viewer(const ViewerArgs& args, GLFWwindow* window, VulkanDevice& device, const GaussianModel& model,
-         std::vector<Camera> cameras, QueryPanelState query, DrawDevice draw_device);
+         std::vector<Camera> cameras, QueryPanelState query, DrawDevice draw_device, AppearanceCodes codes);
   ~Viewer();
   int run();
 
@@ -141,6 +143,8 @@ class Viewer {
   void draw_panel();
   void snap(int index);
   void reset_view();
+  void set_look(int look);  // recolours the model and re-uploads it
+  glm::vec3 shown_background() const;
 
  public:
   void key(int key);
@@ -151,7 +155,13 @@ class Viewer {
   GLFWwindow* window_;
   VulkanDevice& device_;
   VulkanDevice::Impl& dev_;
-  const GaussianModel& model_;
+  // Photos in the wild (docs/in_the_wild.md): the trained model's colour codes, and the model
+  // as shown, recoloured by the picked photo's code (look_ -1: the photos' average look).
+  const GaussianModel& base_;
+  AppearanceCodes codes_;
+  int look_ = -1;
+  GaussianModel look_model_;    // empty when the model has no codes
+  const GaussianModel& model_;  // what both drawing paths draw: look_model_, or base_ without codes
   std::vector<Camera> cameras_;
   DrawDevice draw_device_;      // drawing this frame
   DrawDevice wanted_device_;    // the panel's choice, applied between frames
@@ -199,17 +209,22 @@ class Viewer {
 };
 
 Viewer::Viewer(const ViewerArgs& args, GLFWwindow* window, VulkanDevice& device, const GaussianModel& model,
-               std::vector<Camera> cameras, QueryPanelState query, DrawDevice draw_device)
+               std::vector<Camera> cameras, QueryPanelState query, DrawDevice draw_device, AppearanceCodes codes)
     : args_(args),
       window_(window),
       device_(device),
       dev_(device.impl()),
-      model_(model),
+      base_(model),
+      codes_(std::move(codes)),
+      // A copy only for a model with codes (a large model without them is not held twice).
+      look_model_(codes_.names.empty() ? GaussianModel() : model),
+      model_(codes_.names.empty() ? base_ : look_model_),
       cameras_(std::move(cameras)),
       draw_device_(draw_device),
       wanted_device_(draw_device),
-      cpu_(device.impl(), model),
+      cpu_(device.impl(), model_),
       query_(std::move(query)) {
+  if (!args.appearance.empty()) set_look(codes_.find(args.appearance));  // run_viewer checked it exists
   cpu_.refinement().set_enabled(args.progressive);
   cpu_.refinement().set_target_ms(1000.0 / std::max(1.0f, args.target_fps));
   sh_degree_ = model.sh_degree;
@@ -634,6 +649,16 @@ void Viewer::draw_panel() {
   ImGui::SliderInt("SH degree", &sh_degree_, 0, model_.sh_degree);
   ImGui::SliderFloat("Splat scale", &splat_scale_, 0.05f, 2.0f, "%.2f");
   ImGui::ColorEdit3("Background", background_);
+  if (!codes_.names.empty()) {
+    // The photos' colour codes: the model (and background) as the picked photo saw it.
+    const char* preview = look_ < 0 ? "average of the photos" : codes_.names[size_t(look_)].c_str();
+    if (ImGui::BeginCombo("Look (L)", preview)) {
+      if (ImGui::Selectable("average of the photos", look_ < 0)) set_look(-1);
+      for (size_t i = 0; i < codes_.names.size(); ++i)
+        if (ImGui::Selectable(codes_.names[i].c_str(), int(i) == look_)) set_look(int(i));
+      ImGui::EndCombo();
+    }
+  }
   ImGui::Checkbox("Fly mode (Tab)", &fly_mode_);
   if (!cameras_.empty()) {
     ImGui::Text("Dataset camera: %d / %zu", current_camera_ + 1, cameras_.size());
@@ -680,7 +705,7 @@ bool Viewer::draw_frame(bool take_screenshot, const std::string& screenshot_path
     CpuFrameSettings cs;
     cs.sh_degree = sh_degree_;
     cs.splat_scale = splat_scale_;
-    cs.background = glm::vec3(background_[0], background_[1], background_[2]);
+    cs.background = shown_background();
     // Screenshots and the automated last frame show the full-resolution picture.
     cpu_rendered_ = cpu_.prepare(camera, cs, take_screenshot || final_frame_, std::chrono::steady_clock::now());
     visible_ = uint32_t(cpu_.last_visible());
@@ -714,7 +739,7 @@ bool Viewer::draw_frame(bool take_screenshot, const std::string& screenshot_path
   vkCmdSetScissor(cmd_, 0, 1, &scissor);
   HeatmapParams heatmap = query_.heatmap;
   heatmap.enabled = heatmap.enabled && shown_.selected >= 0 && same_view(shown_.camera, camera);
-  composite_->record(cmd_, glm::vec3(background_[0], background_[1], background_[2]), heatmap);
+  composite_->record(cmd_, shown_background(), heatmap);
   if (ImDrawData* draw = ImGui::GetDrawData()) ImGui_ImplVulkan_RenderDrawData(draw, cmd_);
   vkCmdEndRenderPass(cmd_);
 
@@ -893,12 +918,26 @@ void on_key(GLFWwindow* window, int key, int scancode, int action, int mods) {
   g_viewer->key(key);
 }
 
+void Viewer::set_look(int look) {
+  look_ = look;
+  look_model_.sh = look < 0 ? base_.sh : recolour_model(base_, codes_.code(size_t(look))).sh;
+  if (pipeline_) pipeline_->set_model(look_model_);
+  cpu_.invalidate();
+  status_ = look < 0 ? "look: the average of the photos" : "look: " + codes_.names[size_t(look)];
+}
+
+glm::vec3 Viewer::shown_background() const {
+  const glm::vec3 bg(background_[0], background_[1], background_[2]);
+  return look_ < 0 ? bg : recolour_background(bg, codes_.code(size_t(look_)));
+}
+
 void Viewer::key(int key) {
   if (key == GLFW_KEY_ESCAPE) glfwSetWindowShouldClose(window_, GLFW_TRUE);
   else if (key == GLFW_KEY_N) snap(current_camera_ + 1);
   else if (key == GLFW_KEY_P) snap(current_camera_ - 1);
   else if (key >= GLFW_KEY_1 && key <= GLFW_KEY_9) snap(key - GLFW_KEY_1);
   else if (key == GLFW_KEY_R) reset_view();
+  else if (key == GLFW_KEY_L && !codes_.names.empty()) set_look(look_ + 1 < int(codes_.names.size()) ? look_ + 1 : -1);
   else if (key == GLFW_KEY_TAB) fly_mode_ = !fly_mode_;
   else if (key == GLFW_KEY_H) show_panel_ = !show_panel_;
   else if (key == GLFW_KEY_F12) screenshot_requested_ = true;
@@ -958,6 +997,18 @@ int run_viewer(const ViewerArgs& args) {
   std::vector<Camera> cameras;
   if (!args.cameras.empty()) cameras = read_cameras_json(args.cameras);
   QueryPanelState query = load_query_state(args, model);
+  // A model trained with --appearance has its codes beside it (docs/in_the_wild.md).
+  AppearanceCodes codes;
+  const std::filesystem::path codes_file = std::filesystem::path(args.model).parent_path() / "appearance.json";
+  if (std::filesystem::is_regular_file(codes_file)) codes = read_appearance_codes(codes_file.string());
+  if (!args.appearance.empty()) {
+    if (codes.names.empty())
+      throw_bad_input(args.model, "has no appearance codes (no appearance.json beside it): --appearance needs a model "
+                                  "trained with `recon --appearance on`");
+    if (codes.find(args.appearance) < 0)
+      throw_bad_input(args.appearance, "is not one of the " + std::to_string(codes.size()) + " train images with a code in " +
+                                           codes_file.string());
+  }
   if (args.camera >= 0 && args.camera >= int(cameras.size()))
     throw_bad_input("--camera", std::to_string(args.camera) + " is out of range (" + std::to_string(cameras.size()) +
                                     " cameras" + (args.cameras.empty() ? "; give --cameras" : "") + ")");
@@ -1019,7 +1070,7 @@ int run_viewer(const ViewerArgs& args) {
     ViewerArgs resolved = args;
     resolved.width = width;
     resolved.height = height;
-    Viewer viewer(resolved, window, *device, model, std::move(cameras), std::move(query), draw_device);
+    Viewer viewer(resolved, window, *device, model, std::move(cameras), std::move(query), draw_device, std::move(codes));
     g_viewer = &viewer;
     code = viewer.run();
     g_viewer = nullptr;
@@ -1045,6 +1096,8 @@ int main(int argc, char** argv) {
   app.add_option("--width", args.width, "Window width (default 1280, or the camera's)")->check(CLI::Range(1, 16384));
   app.add_option("--height", args.height, "Window height (default 720, or the camera's)")->check(CLI::Range(1, 16384));
   app.add_option("--background", args.background, "Background colour r,g,b in [0,1]")->delimiter(',')->expected(3);
+  app.add_option("--appearance", args.appearance,
+                 "Start in this train photo's look (its colour code from appearance.json beside the model; L or the panel switch)");
   app.add_option("--screenshot", args.screenshot, "PNG path for the screenshot (F12; with --exit: the last frame)");
   app.add_option("--frames", args.frames, "With --exit: frames to render before leaving")->check(CLI::Range(1, 1000000));
   app.add_option("--device", args.device,
