@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -12,6 +13,26 @@
 #include "engine/core/error.h"
 #include "engine/core/memory_budget.h"
 #include "engine/io/image_header.h"
+
+namespace sp {
+namespace {
+// stb's buffers may grow with what a file's compressed data inflates to, not with its header:
+// a deflate bomb (a 16x16 PNG whose IDAT inflates to gigabytes) would take as much memory as
+// it asks for. While decode_image runs, every stb allocation is held to a cap derived from the
+// header (twice the largest raw image the header allows, or the file's size, plus 1 MiB); a
+// larger request fails, and stb reports it as out of memory. 0: no decode running, no cap.
+thread_local size_t stb_allocation_cap = 0;
+void* stb_malloc_capped(size_t bytes) {
+  return stb_allocation_cap != 0 && bytes > stb_allocation_cap ? nullptr : std::malloc(bytes);
+}
+void* stb_realloc_capped(void* p, size_t bytes) {
+  return stb_allocation_cap != 0 && bytes > stb_allocation_cap ? nullptr : std::realloc(p, bytes);
+}
+}  // namespace
+}  // namespace sp
+#define STBI_MALLOC(bytes) sp::stb_malloc_capped(bytes)
+#define STBI_REALLOC(p, bytes) sp::stb_realloc_capped(p, bytes)
+#define STBI_FREE(p) std::free(p)
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
@@ -63,6 +84,11 @@ Image decode_image(std::string_view bytes, const std::string& path, int channels
   const bool wide = stbi_is_16_bit_from_memory(data, int(bytes.size()));
   if (channels > 0) info.channels = std::max(info.channels, channels);
   check_image_size(info, path, wide ? 2 : 1);
+  // Raw PNG rows are at most 8 bytes per pixel (4 channels of 16 bits) plus a filter byte.
+  struct CapGuard {
+    explicit CapGuard(size_t cap) { stb_allocation_cap = cap; }
+    ~CapGuard() { stb_allocation_cap = 0; }
+  } cap(std::max(bytes.size(), 2 * size_t(info.height) * (1 + 8 * size_t(info.width))) + (size_t(1) << 20));
   Image img;
   if (wide) {
     std::unique_ptr<stbi_us, void (*)(void*)> px(stbi_load_16_from_memory(data, int(bytes.size()), &w, &h, &n, channels),

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <vector>
+
+#include <zlib.h>
 
 #include "engine/core/atomic_file.h"
 #include "engine/io/image_header.h"
@@ -55,6 +58,47 @@ TEST(FuzzRegressions, PngChunkLongerThanTheFileIsBadInput) {
   const std::string path = test::temp_dir("fuzz-png") + "/bad.png";
   write_text_atomic(path, bad);
   test::expect_bad_input([&] { load_mask_image(path, 3, 2); }, "chunk IDAT at byte 33 claims 1073741824 bytes");
+}
+
+// A deflate bomb: a 16x16 grey PNG whose IDAT inflates to 256 MiB of zeros (256 KiB on disk).
+// stb grows its buffer with the inflated data, not the header; the decode is held to what
+// the header allows and fails in one line instead of taking the memory.
+TEST(FuzzRegressions, PngDeflateBombIsRefusedWithoutInflatingIt) {
+  std::string idat;
+  {
+    z_stream z{};
+    ASSERT_EQ(deflateInit(&z, 9), Z_OK);
+    const std::vector<unsigned char> zeros(1 << 20, 0);
+    std::vector<unsigned char> out(1 << 16);
+    for (int mb = 0; mb < 256; ++mb) {
+      z.next_in = const_cast<unsigned char*>(zeros.data());
+      z.avail_in = uInt(zeros.size());
+      const int flush = mb == 255 ? Z_FINISH : Z_NO_FLUSH;
+      int rc = Z_OK;
+      do {
+        z.next_out = out.data();
+        z.avail_out = uInt(out.size());
+        rc = deflate(&z, flush);
+        idat.append(reinterpret_cast<const char*>(out.data()), out.size() - z.avail_out);
+      } while (z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    }
+    deflateEnd(&z);
+  }
+  const auto be32 = [](uint32_t v) {
+    return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  };
+  const auto chunk = [&](const std::string& type, const std::string& data) {
+    const std::string body = type + data;
+    const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size())));
+    return be32(uint32_t(data.size())) + body + be32(crc);
+  };
+  const std::string ihdr = be32(16) + be32(16) + std::string{8, 0, 0, 0, 0};  // 8-bit grey, no interlace
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", idat) + chunk("IEND", "");
+  std::printf("[deflate bomb] %zu bytes inflating to 256 MiB for a 16x16 image\n", png.size());
+  ASSERT_LT(png.size(), size_t(1) << 20);
+  test::expect_bad_input([&] { decode_image(png, "bomb.png"); }, "bomb.png: cannot decode image (");
+  // The same image with honest data decodes.
+  EXPECT_NO_THROW(decode_image(encode_png(Image(16, 16, 1, 0.5f)), "ok.png"));
 }
 
 // The checks must not refuse real photos: a sample of the datasets' JPEGs and PNGs passes
