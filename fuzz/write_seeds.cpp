@@ -19,6 +19,7 @@
 #include "engine/io/spare.h"
 #include "engine/io/splat_file.h"
 #include "engine/io/spz_file.h"
+#include "engine/io/zip_archive.h"
 #include "engine/language/language_checkpoint.h"
 #include "engine/train/checkpoint_file.h"
 #include "tests/support/random_model.h"
@@ -155,6 +156,14 @@ int main(int argc, char** argv) {
     put("spz", "gen_v2_sh" + d, encode_spz(m, {2}));
     put("splat", "gen_sh" + d, encode_splat(m));
     if (degree == 1) put("checkpoint", "gen", checkpoint_bytes(m));
+  }
+  // A submission-shaped archive: two small entries in a scene folder.
+  {
+    fs::create_directories(out_dir + "/zip_archive");
+    ZipWriter w(out_dir + "/zip_archive/gen");
+    w.add_bytes("scan24/rect_001_3_r5000.png", encode_png(Image(4, 3, 3, 0.5f)));
+    w.add_bytes("scan24/notes.txt", "hello");
+    w.commit();
   }
   // A language checkpoint of 4 Gaussians, 2 levels of 3 codes in 5 dims, mid-epoch of 3 views.
   {

@@ -2,10 +2,13 @@
 
 #include <zip.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 #include "engine/core/error.h"
+#include "engine/core/memory_budget.h"
 
 namespace sp {
 namespace {
@@ -57,25 +60,36 @@ std::string ZipReader::read(size_t index) const {
   const std::string where = path_ + ": " + entries_[index].name;
   zip_file_t* f = zip_fopen_index(handle_->za, zip_uint64_t(index), 0);
   if (!f) throw_bad_input(where, "cannot open the entry (" + archive_error(handle_->za) + ")");
+  // The size is the central directory's claim: held to the memory budget, and the buffer
+  // grows with the data actually read, so an entry claiming gigabytes it does not hold
+  // costs nothing.
+  const size_t claimed = size_t(entries_[index].size);
+  try {
+    check_memory(claimed, where, "reading the entry");
+  } catch (...) {
+    zip_fclose(f);
+    throw;
+  }
   std::string bytes;
-  bytes.resize(size_t(entries_[index].size));
-  zip_uint64_t done = 0;
-  while (done < bytes.size()) {
-    const zip_int64_t got = zip_fread(f, bytes.data() + done, bytes.size() - done);
+  bytes.reserve(std::min(claimed, size_t(1) << 16));
+  std::vector<char> chunk(std::min(claimed, size_t(1) << 16) + 1);
+  while (bytes.size() < claimed) {
+    const zip_int64_t got = zip_fread(f, chunk.data(), std::min(chunk.size(), claimed - bytes.size()));
     if (got < 0) {
       const std::string what = zip_error_strerror(zip_file_get_error(f));
       zip_fclose(f);
       throw_bad_input(where, "damaged entry (" + what + ")");
     }
     if (got == 0) break;
-    done += zip_uint64_t(got);
+    bytes.append(chunk.data(), size_t(got));
   }
+  const size_t done = bytes.size();
   // One more read reaches the end of the entry, where libzip checks the CRC.
   char extra = 0;
-  const zip_int64_t tail = done == bytes.size() ? zip_fread(f, &extra, 1) : 0;
+  const zip_int64_t tail = done == claimed ? zip_fread(f, &extra, 1) : 0;
   const std::string what = tail < 0 ? zip_error_strerror(zip_file_get_error(f)) : "";
   const int closed = zip_fclose(f);
-  if (tail < 0 || tail > 0 || done != bytes.size() || closed != 0)
+  if (tail < 0 || tail > 0 || done != claimed || closed != 0)
     throw_bad_input(where, "damaged entry (" + (what.empty() ? std::string("size or CRC mismatch") : what) + ")");
   return bytes;
 }

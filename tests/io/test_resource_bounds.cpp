@@ -21,6 +21,7 @@
 #include "engine/io/npy.h"
 #include "engine/io/colmap.h"
 #include "engine/io/ply.h"
+#include "engine/io/zip_archive.h"
 #include "support/fuzz.h"
 #include "support/test_support.h"
 
@@ -139,6 +140,38 @@ std::string jpeg_header(uint16_t width, uint16_t height) {
   j += char(height >> 8), j += char(height & 0xff), j += char(width >> 8), j += char(width & 0xff);
   j += std::string("\x03\x01\x11\x00\x02\x11\x01\x03\x11\x01", 10);
   return j + std::string("\xff\xd9", 2);
+}
+
+// A ZIP entry whose directory claims 4 GB (local and central headers patched alike, so the
+// archive opens) is read into a buffer that grows with the data, not with the claim.
+TEST(ResourceBounds, ZipEntryClaimingGigabytes) {
+  const std::string dir = test::temp_dir("bounds-zip");
+  {
+    ZipWriter w(dir + "/ok.zip");
+    w.add_bytes("scene/a.png", std::string(100, 'x'));
+    w.commit();
+  }
+  std::string bytes = read_file(dir + "/ok.zip");
+  const uint32_t huge = 0xFFFFFF00u;
+  int patched = 0;
+  for (size_t at = 0; at + 4 <= bytes.size(); ++at) {
+    if (bytes.compare(at, 4, "PK\x03\x04") == 0) std::memcpy(&bytes[at + 22], &huge, 4), ++patched;  // local
+    if (bytes.compare(at, 4, "PK\x01\x02") == 0) std::memcpy(&bytes[at + 24], &huge, 4), ++patched;  // central
+  }
+  ASSERT_EQ(patched, 2);
+  write_text_atomic(dir + "/claims.zip", bytes);
+  expect_refused(
+      [&] {
+        const ZipReader zip(dir + "/claims.zip");
+        ASSERT_EQ(zip.entries().size(), 1u);
+        EXPECT_EQ(zip.entries()[0].size, uint64_t(huge));
+        (void)zip.read(0);
+      },
+      {"claims.zip: scene/a.png"});
+  // Under a budget smaller than the claim, the claim alone is refused.
+  const ScopedMemoryBudget budget(size_t(1) << 30);
+  expect_refused([&] { (void)ZipReader(dir + "/claims.zip").read(0); }, {"reading the entry needs", "memory budget"});
+  EXPECT_EQ(ZipReader(dir + "/ok.zip").read(0), std::string(100, 'x'));
 }
 
 TEST(ResourceBounds, ImageDimensionsAgainstTheMemoryBudget) {
