@@ -108,19 +108,22 @@ std::string apply_regularizers(const RegularizerConfig& a, size_t train_views, c
   take(a.binocular_shift, s.binocular_shift);
   take(a.start_box_margin, s.start_box_margin);
   take(a.pseudo_tilt, s.pseudo_tilt);
+  take(a.pseudo_resolution, s.pseudo_resolution);
+  take(a.binocular_every, s.binocular_every);
+  take(a.pseudo_every, s.pseudo_every);
   if (s.opacity_decay != 0 && !(s.opacity_decay > 0 && s.opacity_decay < 1))
     throw_bad_input("opacity decay", "must lie in (0, 1) (0 = off)");
   // Co-regularization needs somewhere to compare the fields.
   if (s.co_training && s.pseudo_views == 0) s.pseudo_views = 64;
-  char line[768];
+  char line[1024];
   std::snprintf(line, sizeof line,
                 "random background %s, co-training %s (weight %g), pseudo views %d, unpooling %s, opacity entropy %g, scale %g, "
                 "anisotropy %g, depth smoothness %g, depth curvature %g, angular scale cap %g, densify threshold %g, Gaussian budget %zu, "
-                "backdrop %g, opacity decay %g, min views seen %d, depth prior %g, binocular %g, start box margin %g, pseudo tilt %g",
+                "backdrop %g, opacity decay %g, min views seen %d, depth prior %g, binocular %g (every %d), start box margin %g, pseudo tilt %g (every %d, size %g)",
                 o.random_background ? "on" : "off", s.co_training ? "on" : "off", double(s.co_regularization), s.pseudo_views, s.unpooling ? "on" : "off",
                 double(s.opacity_entropy), double(s.scale_penalty), double(s.anisotropy_penalty),
                 double(s.depth_smoothness), double(s.depth_curvature), double(s.max_angular_scale), double(o.densify.grad_threshold),
-                o.densify.max_gaussians, double(s.backdrop_alpha), double(s.opacity_decay), s.min_views_seen, double(s.depth_prior), double(s.binocular), double(s.start_box_margin), double(s.pseudo_tilt));
+                o.densify.max_gaussians, double(s.backdrop_alpha), double(s.opacity_decay), s.min_views_seen, double(s.depth_prior), double(s.binocular), s.binocular_every, double(s.start_box_margin), double(s.pseudo_tilt), s.pseudo_every, double(s.pseudo_resolution));
   return line;
 }
 

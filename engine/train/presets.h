@@ -39,8 +39,8 @@ struct RegularizerConfig {
   float co_regularization = -1, opacity_entropy = -1, scale_penalty = -1, anisotropy_penalty = -1,
         depth_smoothness = -1, depth_curvature = -1, densify_grad_threshold = -1, max_angular_scale = -1, backdrop_alpha = -1,
         opacity_decay = -1, depth_prior = -1, binocular = -1, binocular_from = -1, binocular_shift = -1,
-        start_box_margin = -1, pseudo_tilt = -1;
-  int min_views_seen = -1;
+        start_box_margin = -1, pseudo_tilt = -1, pseudo_resolution = -1;
+  int min_views_seen = -1, binocular_every = -1, pseudo_every = -1;
 };
 
 // Whether the sparse-view preset governs a run with `train_views` views.

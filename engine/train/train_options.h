@@ -38,6 +38,10 @@ struct SparseViewOptions {
   int pseudo_views = 0;             // pool size; 0 = none
   float pseudo_from = 0.2f;         // FSGS starts them at 2k of 10k iterations
   float pseudo_resolution = 0.5f;
+  // Render a pseudo view on one iteration in this many (its terms weighted by the same
+  // factor, so the expected gradient is unchanged): the pseudo pass costs a second render
+  // and backward per field; 1 = every iteration.
+  int pseudo_every = 1;
   // Tilt each pseudo pose about the rig's focus (tilt_about) by up to this x the train
   // cameras' mean neighbour angle: views above and below the arc; 0 = between the cameras
   // only. Needs a converging rig (rig_focus); ignored for forward-facing captures.
@@ -88,6 +92,10 @@ struct SparseViewOptions {
   float binocular = 0.0f;
   float binocular_shift = 0.5f;
   float binocular_from = 0.5f;
+  // The shifted render on one iteration in this many, its weight multiplied by the same
+  // factor (expected gradient unchanged, a full render and backward saved on the others);
+  // 1 = every iteration.
+  int binocular_every = 1;
 };
 
 // Per-pixel depth of a train view (camera z; 0 = unknown), at the view's camera size.
@@ -166,6 +174,8 @@ struct StepStats {
   DensityController::Counts densified;  // non-zero on densification steps
   size_t co_pruned = 0, unpooled = 0;   // this step's co-pruning / unpooling (field 0)
   bool pseudo_target = false;           // this step trained on a pseudo target
+  bool binocular = false;               // this step rendered the binocular shift
+  bool pseudo_view = false;             // this step rendered a pseudo view (co-regularization, depth terms)
   // A poison value was found: the run went back to `iteration` (the last good copy).
   bool rolled_back = false;
 };

@@ -60,6 +60,7 @@ Trainer::Trainer(const Dataset& dataset, GaussianModel initial, const TrainOptio
   if (sv.pseudo_resolution <= 0.0f || sv.pseudo_resolution > 1.0f)
     throw_bad_input("pseudo view resolution", "must be in (0, 1]");
   if (sv.co_prune_rounds < 1 || sv.unpool_rounds < 1) throw_bad_input("co-pruning/unpooling rounds", "must be >= 1");
+  if (sv.binocular_every < 1 || sv.pseudo_every < 1) throw_bad_input("binocular/pseudo view interval", "must be >= 1");
   initial.validate("initial model");
   fingerprint_ = checkpoint_fingerprint(dataset_, options_);  // the options as given (before the budget grows)
   if (sv.budget_growth > 0 && options_.densify.max_gaussians > 0)
@@ -351,7 +352,8 @@ StepStats Trainer::step() {
                                              : options_.background;
 
   // The binocular pair of this step (one shift for both co-trained fields).
-  const bool binocular = sv.binocular > 0 && !target && double(it) >= double(sv.binocular_from) * double(options_.iterations);
+  const bool binocular = sv.binocular > 0 && !target && it % sv.binocular_every == 0 &&
+                         double(it) >= double(sv.binocular_from) * double(options_.iterations);
   Camera shifted;
   if (binocular) {
     const float d = rng_.uniform(-1.0f, 1.0f) * sv.binocular_shift * baseline_;
@@ -361,6 +363,7 @@ StepStats Trainer::step() {
 
   StepStats stats;
   stats.pseudo_target = target != nullptr;
+  stats.binocular = binocular;
   const size_t nf = fields_.size();
   // Reused from step to step (every backward overwrites them whole): no fresh megabytes to
   // clear and fault in per render.
@@ -446,7 +449,7 @@ StepStats Trainer::step() {
       binocular_consistency<float>(cam.width, cam.height, shifted_out.color.pixels.data(), out.depth.pixels.data(),
                                    out.alpha.pixels.data(), gt.pixels.data(), cam.fx * (cam.t.x - shifted.t.x), 0.5f,
                                    shifted_grad.pixels.data(), depth_grad.pixels.data(), alpha_grad.pixels.data(),
-                                   sv.binocular);
+                                   sv.binocular * float(sv.binocular_every));
       og.depth = &depth_grad;
       og.alpha = &alpha_grad;
       lap(f, "loss");
@@ -485,8 +488,12 @@ StepStats Trainer::step() {
   // A pseudo view between the train cameras: co-regularization of the two fields and depth
   // smoothness where no photo exists (guided by the render's own edges).
   const bool pseudo_terms = sv.co_training || smooths_depth(sv);
-  if (!pseudo_cameras_.empty() && pseudo_terms && double(it) >= double(sv.pseudo_from) * double(options_.iterations)) {
+  // With an interval, the pseudo pass falls between the binocular ones ((it + 1) % N), so
+  // steps stay even in cost.
+  if (!pseudo_cameras_.empty() && pseudo_terms && (it + 1) % sv.pseudo_every == 0 &&
+      double(it) >= double(sv.pseudo_from) * double(options_.iterations)) {
     clock_.lap("pseudo views");
+    stats.pseudo_view = true;
     const Camera& pc = pseudo_cameras_[size_t(rng_.index(int(pseudo_cameras_.size())))];
     std::vector<RenderOutput> outs(nf);
     for_fields([&](size_t f) { outs[f] = rasterizer_of(f).forward(pc, params_of(fields_[f].model), ro); });
@@ -497,13 +504,14 @@ StepStats Trainer::step() {
         // L1 + D-SSIM is symmetric in its arguments, so each field's gradient is the loss
         // taken with that field's render first.
         PhotometricLoss d = photometric_loss(outs[f].color, outs[1 - f].color, options_.lambda_dssim);
-        scale_image(d.grad, sv.co_regularization);
+        scale_image(d.grad, sv.co_regularization * float(sv.pseudo_every));
         color_grad = std::move(d.grad);
         og.color = &color_grad;
       }
       Image depth_grad;
       if (smooths_depth(sv)) {
         depth_grad = depth_smoothness_gradient(outs[f], outs[f].color, sv);
+        if (sv.pseudo_every > 1) scale_image(depth_grad, float(sv.pseudo_every));
         og.depth = &depth_grad;
       }
       GaussianGradients& g = scratch_grads_[f];
@@ -701,6 +709,22 @@ void put_model(std::ostream& out, const std::string& prefix, const GaussianModel
 }
 }  // namespace
 
+namespace {
+// The pseudo-view and binocular intervals and the pseudo size, only where they differ from
+// the original every-iteration, half-size passes, so older checkpoints keep matching.
+std::string regularizer_intervals(const SparseViewOptions& sv) {
+  std::string s;
+  if (sv.binocular_every != 1) s += " binocular every " + std::to_string(sv.binocular_every);
+  if (sv.pseudo_every != 1) s += " pseudo every " + std::to_string(sv.pseudo_every);
+  if (sv.pseudo_resolution != 0.5f) {
+    char b[32];
+    std::snprintf(b, sizeof b, " pseudo size %.9g", double(sv.pseudo_resolution));
+    s += b;
+  }
+  return s;
+}
+}  // namespace
+
 Fingerprint checkpoint_fingerprint(const Dataset& data, const TrainOptions& o) {
   if (data.train_ids.empty()) return {};
   std::string ids;
@@ -730,7 +754,7 @@ Fingerprint checkpoint_fingerprint(const Dataset& data, const TrainOptions& o) {
                            std::to_string(sv.pseudo_views) + " binocular " + num(sv.binocular) + " opacity decay " +
                            num(sv.opacity_decay) + " backdrop " + num(sv.backdrop_alpha) + " min views " +
                            std::to_string(sv.min_views_seen) + " unpooling " + (sv.unpooling ? "on" : "off") +
-                           " depth " + num(sv.depth_smoothness) + "/" + num(sv.depth_prior)},
+                           " depth " + num(sv.depth_smoothness) + "/" + num(sv.depth_prior) + regularizer_intervals(sv)},
       {"in_the_wild",
        std::string("appearance ") + (o.appearance.enabled ? "on lr " + num(o.appearance.lr) : std::string("off")) +
            " robust " +

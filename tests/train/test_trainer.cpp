@@ -180,6 +180,94 @@ TEST(Trainer, CoTrainedFieldsWithAllRegularizersResumeBitExactly) {
   test::expect_bad_input([&] { other.load_checkpoint(ckpt); }, "field");
 }
 
+// --binocular-every / --pseudo-every: the pass runs on one step in N, with N x its weight,
+// so an active step equals the every-step run's at the full weight bit for bit, and over a
+// run the pass is rendered on 1/N of the steps.
+TrainOptions interval_options() {
+  TrainOptions o;
+  o.iterations = 32;
+  o.sh_degree = 1;
+  o.seed = 9;
+  o.sparse.co_training = true;
+  o.sparse.pseudo_views = 16;
+  o.sparse.binocular = 4.0f;
+  o.sparse.binocular_from = 0.0f;
+  o.random_background = true;
+  return o;
+}
+
+void expect_same_models(const Trainer& a, const Trainer& b, const char* what) {
+  ASSERT_EQ(a.model().size(), b.model().size()) << what;
+  EXPECT_EQ(a.model().means, b.model().means) << what;
+  EXPECT_EQ(a.model().sh, b.model().sh) << what;
+  EXPECT_EQ(a.model().opacities, b.model().opacities) << what;
+  EXPECT_EQ(a.model().log_scales, b.model().log_scales) << what;
+}
+
+TEST(Trainer, BinocularEveryNStepsWeighsItsStepsNTimes) {
+  // Iterations count from 1: every-2 renders the pair on iterations 2, 4, ...; starting the
+  // every-1 run at iteration 2 too makes the first two steps of both runs the same.
+  const Dataset& data = scene().data;
+  auto rasterizer = make_cpu_rasterizer();
+  TrainOptions every = interval_options();
+  every.sparse.co_training = false;
+  every.sparse.pseudo_views = 0;
+  every.sparse.binocular_from = 2.0f / 32;
+  TrainOptions second = every;
+  second.sparse.binocular_every = 2;
+  second.sparse.binocular = every.sparse.binocular / 2;
+  Trainer a(data, initial_model(data), every, *rasterizer), b(data, initial_model(data), second, *rasterizer);
+  for (int i = 0; i < 2; ++i) {
+    const StepStats sa = a.step(), sb = b.step();
+    EXPECT_EQ(sa.binocular, i == 1);
+    EXPECT_EQ(sb.binocular, i == 1);
+  }
+  expect_same_models(a, b, "after the shared binocular step");
+  // Without the term the steps differ: the comparison above is not vacuous.
+  TrainOptions none = every;
+  none.sparse.binocular = 0;
+  Trainer c(data, initial_model(data), none, *rasterizer);
+  c.step();
+  c.step();
+  EXPECT_NE(c.model().means, a.model().means);
+
+  int rendered = 0;
+  b.run([&](const StepStats& s) { rendered += s.binocular ? 1 : 0; });
+  EXPECT_EQ(rendered, 15);  // iterations 4, 6, ..., 32
+}
+
+TEST(Trainer, PseudoViewEveryNStepsWeighsItsStepsNTimes) {
+  // The pseudo pass of every-2 falls on odd iterations (1, 3, ...), between binocular ones.
+  const Dataset& data = scene().data;
+  auto rasterizer = make_cpu_rasterizer();
+  TrainOptions every = interval_options();
+  every.sparse.binocular = 0;
+  every.sparse.pseudo_from = 0.0f;
+  TrainOptions second = every;
+  second.sparse.pseudo_every = 2;
+  second.sparse.co_regularization = every.sparse.co_regularization / 2;
+  Trainer a(data, initial_model(data), every, *rasterizer), b(data, initial_model(data), second, *rasterizer);
+  const StepStats sa = a.step(), sb = b.step();
+  EXPECT_TRUE(sa.pseudo_view);
+  EXPECT_TRUE(sb.pseudo_view);
+  expect_same_models(a, b, "after the shared pseudo-view step");
+  ASSERT_NE(a.second_model(), nullptr);
+  EXPECT_EQ(a.second_model()->means, b.second_model()->means);
+  // Without co-regularization the step differs: the comparison above is not vacuous.
+  TrainOptions none = every;
+  none.sparse.co_regularization = 0;
+  Trainer c(data, initial_model(data), none, *rasterizer);
+  c.step();
+  EXPECT_NE(c.model().means, a.model().means);
+
+  int rendered = 0;
+  b.run([&](const StepStats& s) { rendered += s.pseudo_view ? 1 : 0; });
+  EXPECT_EQ(rendered, 15);  // iterations 3, 5, ..., 31
+  TrainOptions bad = every;
+  bad.sparse.pseudo_every = 0;
+  test::expect_bad_input([&] { Trainer t(data, initial_model(data), bad, *rasterizer); }, "interval");
+}
+
 // With two threads or more the co-trained fields render side by side (engine/core/parallel.h
 // run_pair); one thread runs them one after the other. Both give the same models bit for bit.
 TEST(Trainer, CoTrainedFieldsSideBySideEqualOneAfterTheOther) {

@@ -144,6 +144,15 @@ int main(int argc, char** argv) {
   r->add_option("--binocular-shift", rg.binocular_shift,
                 "Binocular shift: up to this x the train cameras' mean nearest-neighbour distance")
       ->check(CLI::Range(0.0f, 10.0f));
+  r->add_option("--binocular-every", rg.binocular_every,
+                "Shifted render on one iteration in this many, its weight times the same (default: preset)")
+      ->check(CLI::Range(1, 1000));
+  r->add_option("--pseudo-every", rg.pseudo_every,
+                "Pseudo view on one iteration in this many, its terms weighted times the same (default: preset)")
+      ->check(CLI::Range(1, 1000));
+  r->add_option("--pseudo-resolution", rg.pseudo_resolution,
+                "Pseudo views rendered at this fraction of the train size (default 0.5)")
+      ->check(CLI::Range(0.05f, 1.0f));
   r->add_option("--start-box", rg.start_box_margin,
                 "Prune Gaussians outside the start's box (1st-99th percentile of the initial centres) widened by this "
                 "fraction per side (0 = off)")
