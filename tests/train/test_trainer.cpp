@@ -354,8 +354,15 @@ TEST(Trainer, SparseViewPresetOnlyForFewViews) {
   const TrainOptions few = sparse_view_defaults(o, 3);
   EXPECT_GT(few.densify.grad_threshold, o.densify.grad_threshold);
   EXPECT_GT(few.densify.max_gaussians, 0u);
-  EXPECT_TRUE(few.sparse.co_training);
-  EXPECT_GT(few.sparse.pseudo_views, 0);
+  // Co-training pays on object rigs; forward-facing captures rely on the binocular term,
+  // rendered on every other step there (docs/sparse_view.md).
+  EXPECT_FALSE(few.sparse.co_training);
+  EXPECT_EQ(few.sparse.binocular_every, 2);
+  const TrainOptions object = sparse_view_defaults(o, 3, true);
+  EXPECT_TRUE(object.sparse.co_training);
+  EXPECT_GT(object.sparse.pseudo_views, 0);
+  EXPECT_EQ(object.sparse.binocular_every, 1);
+  EXPECT_EQ(object.sparse.pseudo_every, 1);
   // The terms measured to hold off the tuned scenes (docs/sparse_view.md "Off the tuned scenes").
   EXPECT_TRUE(few.random_background);
   EXPECT_GT(few.sparse.backdrop_alpha, 0.0f);
